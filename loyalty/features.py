@@ -1,0 +1,204 @@
+"""Per-member features: the one table shared by segmentation, CLV and the simulator.
+
+Definitions (all relative to the analysis date ``as_of``; rows dated after it are ignored):
+
+* **purchase** -- a member transaction with ``amount > 0``. Rows with ``amount <= 0``
+  (returns, voids) count in ``monetary`` but are not purchases.
+* ``recency_days`` -- days (fractional) from the member's last purchase to ``as_of``;
+  NaN when the member never purchased.
+* ``frequency`` -- number of purchases (``int``).
+* ``monetary`` -- net spend, currency: sum of ``amount`` over all the member's rows,
+  returns included (can be negative).
+* ``avg_basket`` -- gross spend / purchases: mean ``amount`` of purchases, currency;
+  NaN when ``frequency == 0``.
+* ``tenure_days`` -- days from the earlier of enrolment (members table) and first
+  transaction to ``as_of``.
+* ``purchases_90d`` -- purchases with ``as_of - 90 days < timestamp <= as_of``.
+
+With a points ledger (entries up to ``as_of``):
+
+* ``points_balance`` -- sum of signed ledger points (earn - redeem - expire +/- adjust).
+* ``points_earned`` -- sum of ``earn`` points.
+* ``points_redeemed`` -- points spent on rewards (positive number).
+* ``redemption_ratio`` -- ``points_redeemed / points_earned``; NaN when nothing earned.
+* ``days_since_redemption`` -- days from the last ``redeem`` entry to ``as_of``; NaN if never.
+
+Member universe: every member id in the member transactions plus, when a members
+table exists, every member enrolled on or before ``as_of`` -- members who never
+purchased are included with ``frequency = 0``, ``monetary = 0``. Guest purchases
+(missing ``member_id``) are excluded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loyalty.schema import Dataset
+
+#: Feature columns always present, in output order.
+BASE_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_basket",
+    "tenure_days",
+    "purchases_90d",
+)
+#: Feature columns added when the dataset has a points ledger.
+LEDGER_FEATURES: tuple[str, ...] = (
+    "points_balance",
+    "points_earned",
+    "points_redeemed",
+    "redemption_ratio",
+    "days_since_redemption",
+)
+
+#: One-line definitions, for help texts in the app.
+FEATURE_HELP: dict[str, str] = {
+    "recency_days": "Days since the member's last purchase (amount > 0), at the analysis date.",
+    "frequency": "Number of purchases (transactions with amount > 0).",
+    "monetary": "Net spend: sum of all amounts, returns included.",
+    "avg_basket": "Mean amount of a purchase (gross spend / purchases).",
+    "tenure_days": "Days since enrolment or first transaction, whichever is earlier.",
+    "purchases_90d": "Purchases in the 90 days up to the analysis date.",
+    "points_balance": "Points outstanding: sum of signed ledger points.",
+    "points_earned": "Points earned (ledger 'earn' entries).",
+    "points_redeemed": "Points spent on rewards (ledger 'redeem' entries, positive).",
+    "redemption_ratio": "Points redeemed / points earned.",
+    "days_since_redemption": "Days since the last redemption (blank if never redeemed).",
+}
+
+
+def member_features(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+    """Per-member features (see the module docstring for exact definitions).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Canonical tables; only ``transactions`` is required.
+    as_of : timestamp, optional
+        Analysis date. Default: the last transaction timestamp. Rows after it are ignored.
+
+    Returns
+    -------
+    DataFrame indexed by ``member_id`` (str), sorted by id, with :data:`BASE_FEATURES`
+    and, if a ledger exists, :data:`LEDGER_FEATURES`. Day counts and money are float64,
+    counts int64.
+    """
+    tx = dataset.transactions
+    tx = tx.loc[tx["member_id"].notna(), ["member_id", "timestamp", "amount"]]
+    if as_of is None:
+        as_of_ts = tx["timestamp"].max() if len(tx) else pd.Timestamp.now().normalize()
+    else:
+        as_of_ts = pd.Timestamp(as_of)
+    if pd.isna(as_of_ts):
+        raise ValueError("Cannot set the analysis date: the transactions have no valid timestamp.")
+    as_of64 = np.datetime64(as_of_ts.to_datetime64(), "ns")
+    ts = tx["timestamp"].to_numpy("datetime64[ns]")
+    keep = ts <= as_of64
+    ids = tx["member_id"][keep] if not keep.all() else tx["member_id"]
+    ts = ts[keep]
+    amount = tx["amount"].to_numpy(dtype="float64")[keep]
+
+    members = dataset.members
+    enrolled_ids = pd.Series([], dtype="str")
+    enrolled_at = np.array([], dtype="datetime64[ns]")
+    if members is not None and len(members):
+        m = members.loc[members["member_id"].notna()]
+        enr = m["enrolled_at"].to_numpy("datetime64[ns]")
+        ok = np.isnat(enr) | (enr <= as_of64)
+        enrolled_ids = m["member_id"][ok]
+        enrolled_at = enr[ok]
+
+    # One integer code per member id (factorize, then renumber in sorted id
+    # order); every aggregate below is a bincount / ufunc.at on these codes.
+    all_codes, universe = pd.factorize(
+        pd.concat([ids.astype("str"), enrolled_ids.astype("str")], ignore_index=True)
+    )
+    order = np.argsort(universe.to_numpy(dtype=object), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    universe = universe[order]
+    all_codes = rank[all_codes]
+    n = len(universe)
+    code = all_codes[: len(ids)]
+    ecode = all_codes[len(ids) :]
+
+    is_purchase = amount > 0
+    frequency = np.bincount(code[is_purchase], minlength=n)
+    gross = np.bincount(code[is_purchase], weights=amount[is_purchase], minlength=n)
+    monetary = np.bincount(code, weights=amount, minlength=n)
+    recent = is_purchase & (ts > as_of64 - np.timedelta64(90, "D"))
+    purchases_90d = np.bincount(code[recent], minlength=n)
+
+    tsi = ts.view("int64")
+    nat = np.iinfo(np.int64).min
+    last_purchase = np.full(n, nat, dtype=np.int64)
+    np.maximum.at(last_purchase, code[is_purchase], tsi[is_purchase])
+    first_seen = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_seen, code, tsi)
+    if len(ecode):
+        ev = enrolled_at.view("int64")
+        valid = ev != nat
+        np.minimum.at(first_seen, ecode[valid], ev[valid])
+
+    as_of_i = as_of64.view("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recency = np.where(frequency > 0, (as_of_i - last_purchase) / 86_400e9, np.nan)
+        avg_basket = np.where(frequency > 0, gross / np.maximum(frequency, 1), np.nan)
+    has_first = first_seen != np.iinfo(np.int64).max
+    tenure = np.where(has_first, (as_of_i - first_seen) / 86_400e9, np.nan)
+
+    out = pd.DataFrame(
+        {
+            "recency_days": recency,
+            "frequency": frequency.astype("int64"),
+            "monetary": monetary,
+            "avg_basket": avg_basket,
+            "tenure_days": tenure,
+            "purchases_90d": purchases_90d.astype("int64"),
+        },
+        index=pd.Index(universe, name="member_id", dtype="str"),
+    )
+    if dataset.ledger is not None:
+        out = out.join(_ledger_features(dataset.ledger, universe, as_of64))
+    out.attrs["as_of"] = pd.Timestamp(as_of64)
+    return out
+
+
+def _ledger_features(ledger: pd.DataFrame, universe: pd.Index, as_of64: np.datetime64) -> pd.DataFrame:
+    n = len(universe)
+    lg = ledger.loc[ledger["member_id"].notna()]
+    ts = lg["timestamp"].to_numpy("datetime64[ns]")
+    keep = ts <= as_of64
+    code = universe.get_indexer(lg["member_id"][keep].astype("str"))
+    pts = lg["points"].to_numpy(dtype="float64")[keep]
+    event = lg["event"].to_numpy(dtype=object)[keep]
+    ts = ts[keep].view("int64")
+    # Ledger rows of ids unknown to transactions/members are outside the universe
+    # (code -1): they cannot have features and are left out, as for guests.
+    inside = code >= 0
+    code, pts, event, ts = code[inside], pts[inside], event[inside], ts[inside]
+    earn = event == "earn"
+    redeem = event == "redeem"
+    balance = np.bincount(code, weights=pts, minlength=n)
+    earned = np.bincount(code[earn], weights=pts[earn], minlength=n)
+    redeemed = -np.bincount(code[redeem], weights=pts[redeem], minlength=n)
+    last_redeem = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_redeem, code[redeem], ts[redeem])
+    as_of_i = as_of64.view("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(earned > 0, redeemed / earned, np.nan)
+    never = last_redeem == np.iinfo(np.int64).min
+    days_since = np.where(never, np.nan, (as_of_i - last_redeem) / 86_400e9)
+    return pd.DataFrame(
+        {
+            "points_balance": balance,
+            "points_earned": earned,
+            "points_redeemed": redeemed + 0.0,  # -0.0 -> 0.0
+            "redemption_ratio": ratio,
+            "days_since_redemption": days_since,
+        },
+        index=pd.Index(universe, name="member_id", dtype="str"),
+    )

@@ -1,0 +1,219 @@
+"""Canonical data model of a loyalty program.
+
+Every analysis in :mod:`loyalty` takes a :class:`Dataset` whose tables follow
+the column specs below. Importers (:mod:`loyalty.ingest`) turn messy exports
+into these tables; nothing downstream re-parses raw data.
+
+Dtype conventions
+-----------------
+* identifiers and labels: pandas ``str`` dtype (missing = NaN);
+* timestamps: timezone-naive ``datetime64[ns]``;
+* money and points: ``float64`` (currency units / points);
+* small integers (scores, birth years): nullable ``Int64``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import pandas as pd
+
+TableKind = Literal["transactions", "members", "ledger", "surveys", "costs"]
+
+#: Ledger events. Canonical ledger ``points`` are *signed*: earn > 0,
+#: redeem < 0, expire < 0, adjust either sign.
+LEDGER_EVENTS: tuple[str, ...] = ("earn", "redeem", "expire", "adjust")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column: name, logical type, meaning and whether required."""
+
+    name: str
+    dtype: Literal["id", "text", "datetime", "money", "points", "int", "float", "event"]
+    meaning: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The canonical columns of one table and the KPIs it unlocks."""
+
+    kind: TableKind
+    title: str
+    columns: tuple[Column, ...]
+    unlocks: str = ""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+TRANSACTIONS = TableSpec(
+    "transactions",
+    "Transactions",
+    (
+        Column("transaction_id", "id", "Unique id of the purchase (receipt / invoice number).", True),
+        Column("member_id", "id", "Loyalty member id; empty for a non-member (guest) purchase.", True),
+        Column("timestamp", "datetime", "Date and time of the purchase.", True),
+        Column("amount", "money", "Amount paid, currency, tax included; negative for a return.", True),
+        Column("store", "text", "Store or site where the purchase happened."),
+        Column("channel", "text", "Sales channel (store, web, app...)."),
+        Column("points_earned", "points", "Points credited for this purchase."),
+        Column("points_redeemed", "points", "Points spent on this purchase (positive number)."),
+    ),
+    "Every sales KPI, member features, segmentation, CLV and the simulator.",
+)
+
+MEMBERS = TableSpec(
+    "members",
+    "Members",
+    (
+        Column("member_id", "id", "Loyalty member id (same ids as in transactions).", True),
+        Column("enrolled_at", "datetime", "Date the member joined the program.", True),
+        Column("tier", "text", "Current tier name."),
+        Column("channel", "text", "Enrolment channel."),
+        Column("referred_by", "id", "member_id of the member who referred this one."),
+        Column("birth_year", "int", "Year of birth."),
+        Column("region", "text", "Region / country / area of the member."),
+    ),
+    "Exact member counts, new members and growth, cohort retention, referral KPIs, "
+    "tier/channel/region filters.",
+)
+
+LEDGER = TableSpec(
+    "ledger",
+    "Points ledger",
+    (
+        Column("member_id", "id", "Loyalty member id.", True),
+        Column("timestamp", "datetime", "When the points moved.", True),
+        Column("event", "event", "One of earn, redeem, expire, adjust.", True),
+        Column(
+            "points",
+            "points",
+            "Signed points: earn > 0, redeem < 0, expire < 0, adjust either sign. "
+            "Unsigned exports are signed on import from the event.",
+            True,
+        ),
+    ),
+    "Points issued/redeemed/expired, breakage, outstanding balance and liability, "
+    "redeemer KPIs, baseline rules for the simulator.",
+)
+
+SURVEYS = TableSpec(
+    "surveys",
+    "Surveys",
+    (
+        Column("member_id", "id", "Respondent member id (may be empty).", False),
+        Column("date", "datetime", "Response date.", True),
+        Column("nps_score", "int", "Likelihood to recommend, 0-10.", True),
+        Column("csat", "float", "Satisfaction, 1-5."),
+    ),
+    "NPS and CSAT.",
+)
+
+COSTS = TableSpec(
+    "costs",
+    "Program costs",
+    (
+        Column("month", "datetime", "Month of the cost (first day of month).", True),
+        Column("category", "text", "Cost category, e.g. platform, rewards, acquisition, marketing.", True),
+        Column("amount", "money", "Cost in currency units.", True),
+    ),
+    "Program cost, CAC (category 'acquisition'), cost per retained member, ROI.",
+)
+
+SPECS: dict[str, TableSpec] = {s.kind: s for s in (TRANSACTIONS, MEMBERS, LEDGER, SURVEYS, COSTS)}
+
+OPTIONAL_KINDS: tuple[str, ...] = ("members", "ledger", "surveys", "costs")
+
+
+def empty_table(kind: str) -> pd.DataFrame:
+    """An empty canonical frame of ``kind`` with the canonical dtypes."""
+    spec = SPECS[kind]
+    data = {}
+    for c in spec.columns:
+        data[c.name] = pd.Series([], dtype=canonical_dtype(c.dtype))
+    return pd.DataFrame(data)
+
+
+def canonical_dtype(logical: str) -> str:
+    """Pandas dtype used for a logical column type."""
+    return {
+        "id": "str",
+        "text": "str",
+        "event": "str",
+        "datetime": "datetime64[ns]",
+        "money": "float64",
+        "points": "float64",
+        "float": "float64",
+        "int": "Int64",
+    }[logical]
+
+
+def _hash_frame(df: pd.DataFrame | None, h: "hashlib._Hash") -> None:
+    if df is None:
+        h.update(b"<none>")
+        return
+    h.update(",".join(map(str, df.columns)).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """One program's canonical tables. Only ``transactions`` is required.
+
+    ``name`` is a human label ("Sample program", an uploaded file name) that
+    pages show so the user always knows what they are looking at.
+    """
+
+    transactions: pd.DataFrame
+    members: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
+    surveys: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
+    name: str = "Unnamed program"
+    notes: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Content hash of all tables: the cache key of every derived result."""
+        h = hashlib.blake2b(digest_size=16)
+        for kind in ("transactions", *OPTIONAL_KINDS):
+            _hash_frame(getattr(self, kind), h)
+        return h.hexdigest()
+
+    def table(self, kind: str) -> pd.DataFrame | None:
+        return getattr(self, kind)
+
+    def missing(self) -> list[str]:
+        """Optional tables this dataset does not have."""
+        return [k for k in OPTIONAL_KINDS if getattr(self, k) is None]
+
+    @property
+    def member_transactions(self) -> pd.DataFrame:
+        """Transactions made by members (guest rows removed)."""
+        t = self.transactions
+        return t[t["member_id"].notna()]
+
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        ts = self.transactions["timestamp"]
+        return ts.min(), ts.max()
+
+    def replace(self, **changes) -> "Dataset":
+        from dataclasses import replace
+
+        return replace(self, **changes)

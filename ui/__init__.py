@@ -1,0 +1,1 @@
+"""Streamlit-aware helpers: session state, cached wrappers, shared widgets."""
