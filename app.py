@@ -8,6 +8,8 @@ Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
@@ -15,17 +17,23 @@ st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
 from ui import sidebar  # noqa: E402  (set_page_config must come first)
 from ui.state import current_dataset  # noqa: E402
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📥", url_path="data"),
-    st.Page("pages/kpis.py", title="KPI dashboard", icon="📊", url_path="kpis"),
-    st.Page("pages/segments.py", title="Segments", icon="🧩", url_path="segments"),
-    st.Page("pages/clv.py", title="Customer value", icon="💎", url_path="clv"),
-    st.Page("pages/simulator.py", title="What-if simulator", icon="🧪", url_path="simulator"),
-    st.Page("pages/report.py", title="Report", icon="📝", url_path="report"),
+PAGES = [  # (file, title, icon, url path)
+    ("pages/overview.py", "Overview", "🏠", "overview"),
+    ("pages/data.py", "Data", "📥", "data"),
+    ("pages/kpis.py", "KPI dashboard", "📊", "kpis"),
+    ("pages/segments.py", "Segments", "🧩", "segments"),
+    ("pages/clv.py", "Customer value", "💎", "clv"),
+    ("pages/simulator.py", "What-if simulator", "🧪", "simulator"),
+    ("pages/report.py", "Report", "📝", "report"),
 ]
-
-page = st.navigation(PAGES)
+HERE = Path(__file__).parent
+page = st.navigation(
+    [
+        st.Page(f, title=t, icon=i, url_path=u, default=(u == "overview"))
+        for f, t, i, u in PAGES
+        if (HERE / f).exists()  # pages under construction stay hidden
+    ]
+)
 current_dataset()  # the session's dataset: the sample program until an upload replaces it
 sidebar.render()
 page.run()

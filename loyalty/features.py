@@ -111,19 +111,13 @@ def member_features(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -
         enrolled_ids = m["member_id"][ok]
         enrolled_at = enr[ok]
 
-    # One integer code per member id (factorize, then renumber in sorted id
-    # order); every aggregate below is a bincount / ufunc.at on these codes.
-    all_codes, universe = pd.factorize(
-        pd.concat([ids.astype("str"), enrolled_ids.astype("str")], ignore_index=True)
-    )
-    order = np.argsort(universe.to_numpy(dtype=object), kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    universe = universe[order]
-    all_codes = rank[all_codes]
+    ledger_ids = pd.Series([], dtype="str")
+    if dataset.ledger is not None:
+        ledger_ids = dataset.ledger["member_id"]
+    codes, universe = _encode([ids, enrolled_ids], ledger_ids)
     n = len(universe)
-    code = all_codes[: len(ids)]
-    ecode = all_codes[len(ids) :]
+    code = codes[0]
+    ecode = codes[1]
 
     is_purchase = amount > 0
     frequency = np.bincount(code[is_purchase], minlength=n)
@@ -162,26 +156,51 @@ def member_features(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -
         index=pd.Index(universe, name="member_id", dtype="str"),
     )
     if dataset.ledger is not None:
-        out = out.join(_ledger_features(dataset.ledger, universe, as_of64))
+        out = out.join(_ledger_features(dataset.ledger, codes[2], universe, as_of64))
     out.attrs["as_of"] = pd.Timestamp(as_of64)
     return out
 
 
-def _ledger_features(ledger: pd.DataFrame, universe: pd.Index, as_of64: np.datetime64) -> pd.DataFrame:
+def _encode(parts: list[pd.Series], extra: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
+    """Integer codes of member ids, numbered in sorted id order.
+
+    The universe is the ids found in ``parts``; ids of ``extra`` outside it get -1.
+    One factorize over everything (hash-based, fast on arrow strings), then a
+    renumbering so the output index is sorted.
+    """
+    allids = pd.concat([p.astype("str") for p in (*parts, extra)], ignore_index=True)
+    raw, uniques = pd.factorize(allids)  # NaN ids get -1
+    n_univ = sum(len(p) for p in parts)
+    in_univ = np.zeros(len(uniques) + 1, dtype=bool)
+    in_univ[raw[:n_univ]] = True
+    in_univ = in_univ[:-1]  # drop the slot hit by -1 (NaN) codes
+    kept = np.flatnonzero(in_univ)
+    universe = uniques[kept]
+    order = np.asarray(universe.argsort())
+    remap = np.full(len(uniques) + 1, -1, dtype=np.intp)
+    remap[kept[order]] = np.arange(len(kept))
+    out, start = [], 0
+    for length in [len(p) for p in parts] + [len(extra)]:
+        out.append(remap[raw[start : start + length]])
+        start += length
+    return out, universe[order]
+
+
+def _ledger_features(
+    ledger: pd.DataFrame, code: np.ndarray, universe: pd.Index, as_of64: np.datetime64
+) -> pd.DataFrame:
     n = len(universe)
-    lg = ledger.loc[ledger["member_id"].notna()]
-    ts = lg["timestamp"].to_numpy("datetime64[ns]")
-    keep = ts <= as_of64
-    code = universe.get_indexer(lg["member_id"][keep].astype("str"))
-    pts = lg["points"].to_numpy(dtype="float64")[keep]
-    event = lg["event"].to_numpy(dtype=object)[keep]
+    ts = ledger["timestamp"].to_numpy("datetime64[ns]")
+    keep = ~np.isnat(ts) & (ts <= as_of64)
+    code = code[keep]
+    pts = ledger["points"].to_numpy(dtype="float64")[keep]
+    earn = (ledger["event"] == "earn").to_numpy(dtype=bool, na_value=False)[keep]
+    redeem = (ledger["event"] == "redeem").to_numpy(dtype=bool, na_value=False)[keep]
     ts = ts[keep].view("int64")
     # Ledger rows of ids unknown to transactions/members are outside the universe
     # (code -1): they cannot have features and are left out, as for guests.
     inside = code >= 0
-    code, pts, event, ts = code[inside], pts[inside], event[inside], ts[inside]
-    earn = event == "earn"
-    redeem = event == "redeem"
+    code, pts, earn, redeem, ts = code[inside], pts[inside], earn[inside], redeem[inside], ts[inside]
     balance = np.bincount(code, weights=pts, minlength=n)
     earned = np.bincount(code[earn], weights=pts[earn], minlength=n)
     redeemed = -np.bincount(code[redeem], weights=pts[redeem], minlength=n)

@@ -1,0 +1,167 @@
+"""Real-browser smoke test: Playwright drives Debian's headless Chromium against `streamlit run app.py`.
+
+Visits every page through the navigation, uploads a French `;`/decimal-comma CSV on the Data page,
+checks the uploaded dataset stays the one shown across pages, changes a simulator input and sees the
+comparison change, and asserts no page shows an exception. Full-page screenshots of every page are
+saved to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("LOYALTY_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is required (LOYALTY_REQUIRE_BROWSER is set) but missing")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+FRENCH_CSV = (
+    "N° ticket;N° client;Date d'achat;Montant TTC (€);Magasin\r\n"
+    "F-1;C001;02/01/2025 10:15;1 234,50;Lyon\r\n"
+    "F-2;C002;15/01/2025 11:00;45,90;Paris\r\n"
+    "F-3;;20/01/2025 12:30;12,00;Paris\r\n"
+    "F-4;C001;31/01/2025 18:05;-45,90;Lyon\r\n"
+    "F-5;C003;pas une date;10,00;Lyon\r\n"
+    "F-6;C002;03/02/2025 09:00;99,99;Nice\r\n"
+).encode("cp1252")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.set_default_timeout(120_000)
+        yield pg
+        browser.close()
+
+
+def wait_idle(pg) -> None:
+    """Wait until Streamlit has finished running the script."""
+    pg.wait_for_selector('[data-testid="stApp"]')
+    pg.wait_for_timeout(500)
+    # The status widget shows "Running..." while the script runs.
+    pg.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 || !/Running/i.test(document.querySelector('[data-testid="stStatusWidget"]').innerText)""",
+        timeout=120_000,
+    )
+    pg.wait_for_timeout(300)
+
+
+def assert_no_exception(pg, name: str) -> None:
+    exc = pg.locator('[data-testid="stException"]')
+    assert exc.count() == 0, f"{name}: {exc.first.inner_text()[:2000]}"
+    assert "Traceback" not in pg.locator('[data-testid="stMain"]').inner_text()
+
+
+def shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def goto(pg, label: str) -> None:
+    pg.locator('[data-testid="stSidebarNav"] a', has_text=label).first.click()
+    wait_idle(pg)
+
+
+NAV = ["Overview", "Data", "KPI dashboard", "Segments", "Customer value", "What-if simulator", "Report"]
+
+
+def test_every_page_upload_and_simulator(server, page):
+    page.goto(server)
+    wait_idle(page)
+    for label in NAV:
+        goto(page, label)
+        assert_no_exception(page, label)
+        assert "Sample program" in page.locator('[data-testid="stMain"]').inner_text()
+        shot(page, "sample-" + label.lower().replace(" ", "-"))
+
+    # Upload a French export on the Data page.
+    goto(page, "Data")
+    upload = ARTIFACTS / "ventes_fr.csv"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(FRENCH_CSV)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(upload))
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert "rejected" in main.inner_text().lower()
+    page.get_by_role("button", name="Use this data").click()
+    wait_idle(page)
+    assert_no_exception(page, "Data after upload")
+    shot(page, "uploaded-data")
+
+    for label in NAV:
+        goto(page, label)
+        assert_no_exception(page, f"{label} (uploaded)")
+        assert "ventes_fr.csv" in page.locator('[data-testid="stMain"]').inner_text(), label
+        shot(page, "uploaded-" + label.lower().replace(" ", "-"))
+
+
+def test_simulator_input_changes_the_comparison(server, page):
+    page.goto(server + "/simulator")
+    wait_idle(page)
+    table = page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first
+    before = table.inner_text()
+    field = page.get_by_label("Point value").nth(1)
+    field.fill("0.02")
+    field.press("Enter")
+    wait_idle(page)
+    assert_no_exception(page, "simulator after edit")
+    after = page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first.inner_text()
+    assert after != before
+    shot(page, "simulator-edited")
