@@ -110,7 +110,7 @@ KPI_DEFINITIONS: dict[str, KpiDef] = {
     "redemption_rate": KpiDef(
         "Redemption rate", "Points", "Points redeemed / points issued in the period.", "pct", "ledger"),
     "redeemer_rate": KpiDef(
-        "Redeemer rate", "Points", "Members with >= 1 redemption in the period / active members.", "pct",
+        "Redeemer rate", "Points", "Active members with >= 1 redemption in the period / active members.", "pct",
         "ledger"),
     "breakage_rate": KpiDef(
         "Breakage (period)", "Points", "Points expired / points issued in the period.", "pct", "ledger"),
@@ -136,7 +136,7 @@ KPI_DEFINITIONS: dict[str, KpiDef] = {
         "present).", "money", "ledger"),
     "program_cost": KpiDef(
         "Program cost", "Value", "Reward cost + costs-file amounts in the period (months prorated by days) + "
-        "monthly platform cost input x months (ignored when the costs file has 'platform' rows).", "money",
+        "monthly platform cost input x months (prorated by days).", "money",
         "costs"),
     "cac": KpiDef(
         "CAC", "Value", "Acquisition costs (costs category 'acquisition') in the period / new members.",

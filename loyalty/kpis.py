@@ -90,7 +90,7 @@ def _period_costs(kf: KpiFrame, s: int, e: int, monthly_platform_cost: float) ->
             hit = np.isin(cat, names)
             if hit.any():
                 out[kind] = float(amt[hit].sum())
-    if np.isnan(out["platform"]) and monthly_platform_cost:
+    if monthly_platform_cost:
         months = np.arange(
             np.datetime64(s, "ns").astype("datetime64[M]"),
             np.datetime64(e - 1, "ns").astype("datetime64[M]") + 1,
@@ -122,8 +122,8 @@ def compute_kpis(
     margin : float, optional
         Gross margin 0-1; ``program_roi`` is NaN without it.
     monthly_platform_cost : float
-        Currency per month, prorated by days; ignored when the costs file has
-        'platform' rows.
+        Currency per month, prorated by days; added to the costs file's
+        amounts (the sidebar input's definition, shared by every page).
     members_filter : iterable of str, optional
         Restrict member KPIs to these member ids (see module docstring).
 
@@ -183,6 +183,8 @@ def compute_kpis(
     k["transactions"] = purchases
     k["member_revenue"] = member_rev
     k["guest_revenue"] = guest_rev
+    k["member_transactions"] = member_purch
+    k["guest_transactions"] = guest_purch
     k["member_revenue_share"] = _div(member_rev, all_rev)
     k["aov"] = _div(revenue, purchases)
     k["member_aov"] = _div(member_rev, member_purch)
@@ -212,8 +214,7 @@ def compute_kpis(
         k["redeemers"] = float(np.count_nonzero(red))
         k["non_redeemers"] = float(np.count_nonzero(non))
         k["redeemer_uplift"] = _div(k["redeemer_spend_per_member"], k["non_redeemer_spend_per_member"]) - 1.0
-        all_redeemers = redeemed_any if mask is None else redeemed_any & mask
-        k["redeemer_rate"] = _div(np.count_nonzero(all_redeemers), n_active)
+        k["redeemer_rate"] = _div(k["redeemers"], n_active)
     else:
         for key in ("redeemer_spend_per_member", "non_redeemer_spend_per_member", "redeemer_frequency",
                     "non_redeemer_frequency", "redeemer_aov", "non_redeemer_aov", "redeemers",
@@ -257,11 +258,13 @@ def compute_kpis(
     # --- Voice ---
     k.update(_voice(kf, s, e, mask))
     if kf.referrer is not None and new is not None:
-        ref_new = kf.referrer[new] if mask is None else kf.referrer[(enrolled >= s) & (enrolled < e)]
-        ref_new = ref_new[ref_new >= 0]
+        # Referrers of everyone enrolled in the period; with a filter, only
+        # referrers inside the selection count (the referred may be anyone).
+        ref = kf.referrer[(enrolled >= s) & (enrolled < e)]
+        ref = ref[ref >= 0]
         if mask is not None:
-            ref_new = ref_new[(ref_new < n) & mask[np.minimum(ref_new, n - 1)]]
-        k["referral_rate"] = _div(len(np.unique(ref_new)), n_active)
+            ref = ref[(ref < n) & mask[np.minimum(ref, n - 1)]]
+        k["referral_rate"] = _div(len(np.unique(ref)), n_active)
         k["referred_share"] = _div(np.count_nonzero(kf.referrer[new] >= 0), np.count_nonzero(new))
     else:
         k["referral_rate"] = k["referred_share"] = NAN

@@ -26,8 +26,9 @@ DATE_ORDERS: tuple[str, ...] = ("dayfirst", "monthfirst", "iso")
 #: Cell values treated as missing (compared after strip + lower-case).
 MISSING_MARKERS: tuple[str, ...] = ("", "na", "n/a", "#n/a", "null", "none", "nan", "nat", "-", "--")
 
-_SPACES = r"[\s\u00a0\u202f\u2009\u2007]"
-_CURRENCY = r"(?:[€$£¥₣]|\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY)\b)"
+# Literal characters, not \s or \u escapes: those force pandas off the fast RE2 path.
+_SPACES = "[ \t\u00a0\u202f\u2009\u2007]"
+_CURRENCY = "(?:[€$£¥₣]|EUR|USD|GBP|CHF|CAD|AUD|JPY)"
 
 
 def as_text(s: pd.Series) -> pd.Series:
@@ -125,24 +126,27 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
 
 
 # ------------------------------------------------------------------ dates ---
-_ISO = (
-    r"^(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})"
-    r"(?:[ T]+(?P<H>[0-9]{1,2})[:h](?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:[.,][0-9]+)?)?)?"
-    r"\s*(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})?$"
-)
-_DMY = (
-    r"^(?P<a>[0-9]{1,2})[-/.](?P<b>[0-9]{1,2})[-/.](?P<y>[0-9]{4}|[0-9]{2})"
-    r"(?:[ T,]+(?P<H>[0-9]{1,2})[:h](?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:[.,][0-9]+)?)?\s*(?P<ap>[AaPp][Mm])?)?$"
-)
+_DMY_HEAD = r"^[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:[0-9]{4}|[0-9]{2})(?:[ T,]|$)"
+_YMD_HEAD = r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:[ T]|$)"
+_AMPM = r"[0-9] *[AaPp]\.?[Mm]\.?$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Range of datetime64[ns]; parseable dates outside it are reported as out of range.
+NS_MIN, NS_MAX = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
 
 @dataclass(frozen=True)
 class ParsedDates:
-    """Result of :func:`parse_dates`; ``values`` is ``datetime64[ns]``."""
+    """Result of :func:`parse_dates`; ``values`` is ``datetime64[ns]``.
+
+    ``bad`` marks present values that are not dates (``31/02/2024``,
+    ``hello``); ``out_of_range`` marks real dates that ``datetime64[ns]``
+    cannot hold (before 1678 or after 2261), which callers report as
+    implausible.
+    """
 
     values: pd.Series
     bad: pd.Series
+    out_of_range: pd.Series
     order: str | None  # order used for a/b/yyyy values, None if there were none
 
 
@@ -159,134 +163,117 @@ def date_order_evidence(s: pd.Series) -> OrderEvidence:
     """Count the ``a/b/yyyy`` values of a text column and what they prove."""
     if s.dtype != "str" and not pd.api.types.is_object_dtype(s.dtype):
         return OrderEvidence(0, 0, 0)
-    parts = as_text(s).str.extract(_DMY)[["a", "b"]].dropna()
-    a = pd.to_numeric(parts["a"])
-    b = pd.to_numeric(parts["b"])
-    return OrderEvidence(len(parts), int((a > 12).sum()), int((b > 12).sum()))
+    text = as_text(s)
+    sub = text[text.str.match(_DMY_HEAD).fillna(False).astype(bool)]
+    a = sub.str.replace(r"^([0-9]{1,2})[-/.].*$", r"\1", regex=True).str.zfill(2)
+    b = sub.str.replace(r"^[0-9]{1,2}[-/.]([0-9]{1,2})[-/.].*$", r"\1", regex=True).str.zfill(2)
+    # Two-digit strings compare like numbers: "13" > "12".
+    return OrderEvidence(len(sub), int((a > "12").sum()), int((b > "12").sum()))
 
 
-def _from_parts(y, m, d, hh, mm, ss) -> pd.Series:
-    frame = pd.DataFrame(
-        {
-            "year": pd.to_numeric(y, errors="coerce"),
-            "month": pd.to_numeric(m, errors="coerce"),
-            "day": pd.to_numeric(d, errors="coerce"),
-            "hour": pd.to_numeric(hh, errors="coerce").fillna(0),
-            "minute": pd.to_numeric(mm, errors="coerce").fillna(0),
-            "second": pd.to_numeric(ss, errors="coerce").fillna(0),
-        }
-    )
-    if frame.empty:
-        return pd.Series([], dtype="datetime64[ns]", index=frame.index)
-    ok = (
-        frame["month"].between(1, 12)
-        & frame["day"].between(1, 31)
-        & frame["hour"].between(0, 23)
-        & frame["minute"].between(0, 59)
-        & frame["second"].between(0, 59)
-        & frame["year"].between(1, 9999)
-    )
-    # Impossible calendar dates (31/02) become NaT in to_datetime(errors="coerce").
-    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    if ok.any():
-        sub = frame[ok].astype("int64")
-        # Dates outside the ns range (year 2262+) cannot be represented: they are NaT here
-        # and reported as unparseable rather than raising.
-        in_range = sub["year"].between(1678, 2261)
-        if in_range.any():
-            out.loc[sub.index[in_range]] = pd.to_datetime(sub[in_range], errors="coerce").astype(
-                "datetime64[ns]"
-            )
-    return out
+def _to_naive(parsed: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """UTC-aware/us values -> (naive datetime64[ns] values, out-of-ns-range mask)."""
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    out_of_range = parsed.notna() & ((parsed < NS_MIN) | (parsed > NS_MAX))
+    return parsed.mask(out_of_range).astype("datetime64[ns]"), out_of_range
 
 
 def parse_dates(s: pd.Series, order: str | None = "dayfirst") -> ParsedDates:
     """Parse a date/time column.
 
     Recognised without guessing: ISO-like ``2024-12-31[ T]18:05[:00][Z|+01:00]``
-    (also ``2024/12/31``), typed datetimes from Excel/Parquet (time zones are
-    converted to UTC then dropped), Excel serial day numbers in numeric
-    columns. ``a/b/yyyy [HH:MM[:SS] [AM|PM]]`` (separators ``/ . -``, two-digit
-    years mean 20yy below 70 else 19yy) is read with ``order``: ``"dayfirst"``
-    or ``"monthfirst"``; with ``"iso"`` such values are bad. Anything else
-    (``12 Jan 2024``...) goes through pandas' flexible parser on the distinct
-    values only. Impossible dates (``31/02/2024``) are bad.
+    (also ``2024/12/31`` and ``2024.12.31``), typed datetimes from
+    Excel/Parquet and offsets (converted to UTC, then kept naive), Excel serial
+    day numbers in numeric columns. ``a/b/yyyy [HH:MM[:SS] [AM|PM]]``
+    (separators ``/ . -``; ``18h05`` accepted; two-digit years mean 20yy below
+    70 else 19yy) is read with ``order``: ``"dayfirst"`` or ``"monthfirst"``;
+    with ``"iso"`` such values are bad. Anything else (``12 Jan 2024``...) goes
+    through pandas' flexible parser on the distinct values only. Impossible
+    dates (``31/02/2024``) are bad.
     """
     idx = s.index
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        vals = s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
-        return ParsedDates(vals, pd.Series(False, index=idx), "iso")
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return ParsedDates(s.astype("datetime64[ns]"), pd.Series(False, index=idx), "iso")
+    no = pd.Series(False, index=idx)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        vals, oor = _to_naive(s)
+        return ParsedDates(vals, no, oor, "iso")
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         num = s.astype("float64")
         serial = num.between(1, 2958465)  # Excel serial days up to 9999-12-31
-        days = num.where(serial)
+        in_ns = num.between(-80_000, 131_000)  # serial days inside the datetime64[ns] range
         vals = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
-        ok = serial & days.between(-100_000, 106_000)  # inside the datetime64[ns] range
-        vals[ok] = _EXCEL_EPOCH + pd.to_timedelta(days[ok], unit="D")
-        return ParsedDates(vals, num.notna() & vals.isna(), "iso")
+        ok = serial & in_ns
+        vals[ok] = _EXCEL_EPOCH + pd.to_timedelta(num[ok], unit="D")
+        return ParsedDates(vals, num.notna() & ~serial, serial & ~in_ns, "iso")
 
     text = as_text(s)
     present = text.notna()
-    out = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
-
-    iso = text.str.extract(_ISO)
-    is_iso = iso["y"].notna()
-    if is_iso.any():
-        sub = iso[is_iso]
-        out.loc[sub.index] = _from_parts(sub["y"], sub["m"], sub["d"], sub["H"], sub["M"], sub["S"])
-        tz = sub["tz"].dropna()
-        if len(tz):
-            # Offsets are applied to bring times to UTC (then kept naive).
-            sign = np.where(tz.str.startswith("-"), -1, 1)
-            digits = tz.str.replace(r"[^0-9]", "", regex=True)
-            mins = pd.to_numeric(digits.str[:2], errors="coerce").fillna(0) * 60 + pd.to_numeric(
-                digits.str[2:4], errors="coerce"
-            ).fillna(0)
-            out.loc[tz.index] = out.loc[tz.index] - pd.to_timedelta(sign * mins, unit="min")
-
-    dmy = text.str.extract(_DMY)
-    is_dmy = dmy["a"].notna() & ~is_iso
+    t = text.fillna("")
+    t = t.str.replace(r"([0-9])[hH]([0-9]{2})", r"\1:\2", regex=True)  # French "18h05"
+    is_dmy = t.str.match(_DMY_HEAD)
     used_order = None
     if is_dmy.any():
         used_order = order if order in ("dayfirst", "monthfirst", "iso") else "dayfirst"
-        sub = dmy[is_dmy]
-        if used_order != "iso":
-            year = pd.to_numeric(sub["y"], errors="coerce")
-            year = year.where(sub["y"].str.len() == 4, np.where(year < 70, 2000 + year, 1900 + year))
-            day, month = (sub["a"], sub["b"]) if used_order == "dayfirst" else (sub["b"], sub["a"])
-            hour = pd.to_numeric(sub["H"], errors="coerce")
-            ap = sub["ap"].str.lower()
-            valid_12h = ap.isna() | hour.between(1, 12)
-            hour = hour.where(~(ap == "pm") | (hour == 12), hour + 12)
-            hour = hour.where(~((ap == "am") & (hour == 12)), 0)
-            parsed = _from_parts(year, month, day, hour, sub["M"], sub["S"])
-            out.loc[sub.index] = parsed.where(valid_12h.fillna(True).astype(bool))
-
-    rest = present & ~is_iso & ~is_dmy
+        if used_order == "iso":
+            t = t.mask(is_dmy, "")
+        else:
+            # Literal digits go before back-references: r"\120" would read as group 120.
+            dm = r"\2-\1" if used_order == "dayfirst" else r"\1-\2"
+            t = t.str.replace(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})", r"\3-" + dm, regex=True)
+            for century, digits in (("20", "[0-6]"), ("19", "[7-9]")):
+                t = t.str.replace(
+                    rf"^([0-9]{{1,2}})[-/.]([0-9]{{1,2}})[-/.]({digits}[0-9])([ T,]|$)",
+                    century + r"\3-" + dm + r"\4",
+                    regex=True,
+                )
+            t = t.str.replace(r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}), *", r"\1 ", regex=True)
+    t = t.str.replace(r"^([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})", r"\1-\2-\3", regex=True)
+    is_ymd = t.str.match(_YMD_HEAD) & present
+    ampm = is_ymd & t.str.contains(_AMPM, regex=True)
+    iso = is_ymd & ~ampm
+    parsed = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    oor = no.copy()
+    if iso.any():
+        vals, o = _to_naive(pd.to_datetime(t[iso], format="ISO8601", errors="coerce", utc=True))
+        parsed[iso], oor[iso] = vals, o
+    if ampm.any():
+        sub = t[ampm].str.replace(".", "", regex=False).str.upper()
+        got = pd.to_datetime(sub, format="%Y-%m-%d %I:%M %p", errors="coerce")
+        got = got.fillna(pd.to_datetime(sub, format="%Y-%m-%d %I:%M:%S %p", errors="coerce"))
+        vals, o = _to_naive(got)
+        parsed[ampm], oor[ampm] = vals, o
+    rest = present & ~is_ymd & ~(is_dmy & (used_order == "iso"))
     if rest.any():
-        out.loc[rest] = _flexible(text[rest], dayfirst=used_order != "monthfirst" and order != "monthfirst")
-    bad = present & out.isna()
-    return ParsedDates(out, bad, used_order)
+        vals, o = _flexible(text[rest], dayfirst=order != "monthfirst")
+        parsed[rest], oor[rest] = vals, o
+    bad = present & parsed.isna() & ~oor
+    return ParsedDates(parsed, bad, oor, used_order)
 
 
-def _flexible(text: pd.Series, dayfirst: bool) -> pd.Series:
+def _flexible(text: pd.Series, dayfirst: bool) -> tuple[pd.Series, pd.Series]:
     """Fallback parser for unusual spellings, run once per distinct value.
 
     Values that contain no digit cannot be dates and are skipped, and when
     there are very many distinct values a sample is tried first so a column of
     junk does not take minutes.
     """
-    uniq = pd.Series(text.unique())
-    uniq = uniq[uniq.str.contains(r"[0-9]", regex=True)]
+    nat = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    no = pd.Series(False, index=text.index)
+    uniq = pd.Series(text.unique(), dtype="str")
+    uniq = uniq[uniq.str.contains(r"[0-9]", regex=True) & (uniq.str.len() <= 64)]
+    if uniq.empty:
+        return nat, no
     if len(uniq) > 20_000:
         trial = _to_datetime_mixed(uniq.sample(500, random_state=0), dayfirst)
         if trial.notna().mean() < 0.5:
-            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+            return nat, no
     parsed = _to_datetime_mixed(uniq, dayfirst)
-    lookup = pd.Series(parsed.to_numpy(), index=uniq.to_numpy())
-    return pd.Series(text.map(lookup).to_numpy(), index=text.index).astype("datetime64[ns]")
+    vals, oor = _to_naive(parsed)
+    lookup_v = pd.Series(vals.to_numpy(), index=uniq.to_numpy())
+    lookup_o = pd.Series(oor.to_numpy(), index=uniq.to_numpy())
+    out = pd.Series(text.map(lookup_v).to_numpy(), index=text.index).astype("datetime64[ns]")
+    out_o = pd.Series(text.map(lookup_o).fillna(False).to_numpy(dtype=bool), index=text.index)
+    return out, out_o
 
 
 def _to_datetime_mixed(values: pd.Series, dayfirst: bool) -> pd.Series:
@@ -295,13 +282,9 @@ def _to_datetime_mixed(values: pd.Series, dayfirst: bool) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
+            return pd.to_datetime(values, errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
         except (ValueError, TypeError, OverflowError):
-            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    parsed = parsed.dt.tz_localize(None)
-    lo, hi = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
-    parsed = parsed.where((parsed >= lo) & (parsed <= hi))
-    return parsed.astype("datetime64[ns]")
+            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
 
 
 # -------------------------------------------------------------------- ids ---

@@ -144,7 +144,7 @@ class RewardRules:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RewardRules":
+    def from_dict(cls, d: dict[str, Any]) -> RewardRules:
         if not isinstance(d, dict):
             raise RulesError("Rules must be a JSON object.")
         d = dict(d)
@@ -156,7 +156,7 @@ class RewardRules:
             raise RulesError(f"Rules JSON has an unexpected shape: {exc}.") from exc
 
     @classmethod
-    def from_json(cls, text: str) -> "RewardRules":
+    def from_json(cls, text: str) -> RewardRules:
         try:
             d = json.loads(text)
         except (json.JSONDecodeError, TypeError) as exc:

@@ -37,7 +37,9 @@ def _read(kind: str, folder: Path) -> pd.DataFrame:
     header = pd.read_csv(path, nrows=0).columns
     cols = [c for c in spec.columns if c.name in header]
     dtypes = {c.name: canonical_dtype(c.dtype) for c in cols if c.dtype != "datetime"}
-    df = pd.read_csv(path, dtype=dtypes, usecols=[c.name for c in cols], keep_default_na=False, na_values=[""])
+    df = pd.read_csv(
+        path, dtype=dtypes, usecols=[c.name for c in cols], keep_default_na=False, na_values=[""]
+    )
     for c in cols:
         if c.dtype == "datetime":
             df[c.name] = pd.to_datetime(df[c.name], format=_FORMATS[kind]).astype("datetime64[ns]")

@@ -164,7 +164,7 @@ def canonical_dtype(logical: str) -> str:
     }[logical]
 
 
-def _hash_frame(df: pd.DataFrame | None, h: "hashlib._Hash") -> None:
+def _hash_frame(df: pd.DataFrame | None, h: hashlib._Hash) -> None:
     if df is None:
         h.update(b"<none>")
         return
@@ -213,7 +213,7 @@ class Dataset:
         ts = self.transactions["timestamp"]
         return ts.min(), ts.max()
 
-    def replace(self, **changes) -> "Dataset":
+    def replace(self, **changes) -> Dataset:
         from dataclasses import replace
 
         return replace(self, **changes)

@@ -46,7 +46,8 @@ that ``loyalty.simulation.replay`` must reproduce exactly:
    excluded. It is summed exactly in integer cents (a float cumsum can land a
    hair below a threshold; round window sums to cents before comparing).
    Tier = highest tier whose threshold <= qualifying spend
-   (Bronze 0 x1.0, Silver 500 x1.25, Gold 1500 x1.5).
+   (Bronze 0 x1.0, Silver 500 x1.25, Gold 1500 x1.5); a NEGATIVE qualifying
+   spend (returns of purchases made before the window) gets the base tier.
 2. **Earn**: ``points = floor(round(amount * earn_rate * multiplier, 6))``
    for ``amount > 0``; returns (amount <= 0) earn nothing and do not claw back
    points. Earn rows with 0 points (amount < 1) are not written.
@@ -204,9 +205,7 @@ def generate_program(
     if n_members < 1 or years < 1 or not 0 <= guest_share < 1:
         raise ValueError("n_members and years must be >= 1 and guest_share in [0, 1).")
     ss = np.random.SeedSequence(seed)
-    r_mem, r_tx, r_guest, r_ret, r_led, r_srv, r_cost = (
-        np.random.default_rng(s) for s in ss.spawn(7)
-    )
+    r_mem, r_tx, r_guest, r_ret, r_led, r_srv, r_cost = (np.random.default_rng(s) for s in ss.spawn(7))
     start = END_DATE - pd.DateOffset(years=years) + pd.Timedelta(days=1)
     members, m = _members(r_mem, n_members, start)
     tx = _transactions(r_tx, r_guest, r_ret, m, start, guest_share)
@@ -353,7 +352,9 @@ def _transactions(r_tx, r_guest, r_ret, m, start, guest_share) -> pd.DataFrame:
     ok = rt <= end_min
     src, rt = src[ok], rt[ok]
     partial = r_ret.random(len(src)) < 0.3
-    rc = np.where(partial, np.maximum(np.round(cents[src] * r_ret.uniform(0.2, 0.8, len(src))), 1), cents[src])
+    rc = np.where(
+        partial, np.maximum(np.round(cents[src] * r_ret.uniform(0.2, 0.8, len(src))), 1), cents[src]
+    )
     mem = np.concatenate([mem, mem[src]])
     t = np.concatenate([t, rt])
     chan = np.concatenate([chan, chan[src]])
@@ -391,7 +392,8 @@ def _tier_at_end(tx: pd.DataFrame, n: int, end_min: int, rules: RewardRules) -> 
     spend = np.bincount(tx["_m"].to_numpy()[win], weights=tx["_cents"].to_numpy()[win], minlength=n)
     spend = np.round(spend).astype(np.int64)  # exact: integer cents
     thresholds = np.array([round(t.threshold * 100) for t in rules.tiers])
-    return np.searchsorted(thresholds, spend, side="right") - 1
+    # Negative spend (returns exceed purchases) falls back to the base tier.
+    return np.maximum(np.searchsorted(thresholds, spend, side="right") - 1, 0)
 
 
 # --------------------------------------------------------------------------
@@ -418,7 +420,9 @@ def build_ledger(
     mults = [t.multiplier for t in rules.tiers]
     ids = tx["member_id"].to_numpy(dtype=object)
     ts_ns = tx["timestamp"]
-    deadline_ts = ts_ns + pd.DateOffset(months=rules.expiry.months) + pd.Timedelta(days=rules.expiry.grace_days)
+    deadline_ts = (
+        ts_ns + pd.DateOffset(months=rules.expiry.months) + pd.Timedelta(days=rules.expiry.grace_days)
+    )
     deadline_all = deadline_ts.to_numpy().astype("datetime64[m]").astype(np.int64)
     end = int(tx["_min"].max())  # data end: last transaction (a member's)
 
@@ -470,7 +474,8 @@ def build_ledger(
                     balance = 0
                 # 1. qualifying spend over [t - window, t), exact in cents
                 qs = prefix[bisect_left(ts, t)] - prefix[bisect_left(ts, t - window)]
-                mult = mults[bisect_right(thresholds, qs) - 1]
+                # negative spend (returns) still gets the base tier, never index -1
+                mult = mults[max(bisect_right(thresholds, qs) - 1, 0)]
                 # 2. earn, before any redemption at the same timestamp
                 for k in buys:
                     pts = math.floor(round(amounts[k] * rules.earn_rate * mult, 6))
@@ -598,7 +603,9 @@ def write_program(tables: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") 
         else:
             path = out / f"{kind}.csv"
             date_format, float_format = _CSV_FORMATS[kind]
-            df.to_csv(path, index=False, date_format=date_format, float_format=float_format, lineterminator="\n")
+            df.to_csv(
+                path, index=False, date_format=date_format, float_format=float_format, lineterminator="\n"
+            )
         paths.append(path)
     return paths
 

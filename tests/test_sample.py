@@ -38,13 +38,13 @@ def _ref_ledger_totals(tx: pd.DataFrame, redemptions: pd.DataFrame, rules=SAMPLE
         ts = g["timestamp"].tolist()
         amounts = g["amount"].tolist()
         events = []  # (time, order, kind, value); order: earn 0 < redeem 1
-        for t, a in zip(ts, amounts):
+        for t, a in zip(ts, amounts, strict=True):
             if a > 0:
-                qs = round(sum(x for s, x in zip(ts, amounts) if t - window <= s < t), 2)
+                qs = round(sum(x for s, x in zip(ts, amounts, strict=True) if t - window <= s < t), 2)
                 mult = rules.tier_for(qs).multiplier
                 events.append((t, 0, "earn", math.floor(round(a * rules.earn_rate * mult, 6))))
         if mid in red_by_member:
-            for t, p in zip(red_by_member[mid]["timestamp"], red_by_member[mid]["points"]):
+            for t, p in zip(red_by_member[mid]["timestamp"], red_by_member[mid]["points"], strict=True):
                 events.append((t, 1, "redeem", p))
         events.sort(key=lambda e: (e[0], e[1]))
         balance, last = 0, None
