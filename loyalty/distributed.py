@@ -152,78 +152,46 @@ def member_features_spark(tables: Mapping[str, object], as_of: pd.Timestamp, n_b
     from loyalty.features import member_features
 
     as_of = pd.Timestamp(as_of)
-    tx = _bucketed(tables["transactions"], n_buckets)
-    ledger = tables.get("ledger")
-    members = tables.get("members")
-    has_ledger = ledger is not None
-    schema = _FEATURE_SCHEMA_BASE + (_FEATURE_SCHEMA_LEDGER if has_ledger else "")
-    tx_cols = [c for c in tables["transactions"].columns]
+    frames = {k: tables[k] for k in ("transactions", "members", "ledger") if tables.get(k) is not None}
+    schema = _FEATURE_SCHEMA_BASE + (_FEATURE_SCHEMA_LEDGER if "ledger" in frames else "")
+    out_cols = [f.split()[0] for f in schema.split(", ")]
 
-    # Members (with or without purchases) and ledger rows travel with their bucket via cogroup.
-    side = None
-    if members is not None:
-        side = ("members", _bucketed(members, n_buckets))
-    if has_ledger:
-        side2 = ("ledger", _bucketed(ledger, n_buckets))
-    else:
-        side2 = None
-
-    def kernel(tx_pdf: pd.DataFrame, members_pdf: pd.DataFrame | None, ledger_pdf: pd.DataFrame | None):
-        t = _to_canonical(tx_pdf.drop(columns="_bucket", errors="ignore"), "transactions")
-        m = None if members_pdf is None else _to_canonical(members_pdf.drop(columns="_bucket"), "members")
-        lg = None if ledger_pdf is None else _to_canonical(ledger_pdf.drop(columns="_bucket"), "ledger")
-        feats = member_features(Dataset(t[tx_cols], members=m, ledger=lg), as_of=as_of)
+    def kernel(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        feats = member_features(
+            Dataset(parts["transactions"], members=parts.get("members"), ledger=parts.get("ledger")),
+            as_of=as_of,
+        )
         out = feats.reset_index()
         out["member_id"] = out["member_id"].astype(object)
         for col in ("frequency", "purchases_90d"):
             out[col] = out[col].astype("int64")
-        return out[[f.split()[0] for f in schema.split(", ")]]
+        return out[out_cols]
 
-    return _apply_by_bucket(tx, side, side2, kernel, schema)
+    return apply_by_member_bucket(frames, kernel, schema, n_buckets)
 
 
-def _apply_by_bucket(tx, side, side2, kernel, schema: str):
-    """Run ``kernel(tx, side, side2)`` per member bucket; sides are optional (name, bucketed frame)."""
+def apply_by_member_bucket(frames: Mapping[str, object], kernel, schema: str, n_buckets: int = 64):
+    """Run ``kernel({kind: canonical pandas frame})`` once per bucket of members.
+
+    All tables are tagged, unioned and grouped by ``pmod(xxhash64(member_id), n_buckets)``
+    so one ``applyInPandas`` sees every row of its members, whatever table they come from.
+    """
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
-    if side is None and side2 is None:
-        return tx.groupBy("_bucket").applyInPandas(lambda p: kernel(p, None, None), schema)
-    # cogroup handles two frames: fold the two side tables into one tagged frame when both exist.
-    if side is not None and side2 is not None:
-        a = side[1].select("_bucket", F.to_json(F.struct(*[c for c in side[1].columns if c != "_bucket"]))
-                           .alias("_row"), F.lit(side[0]).alias("_kind"))
-        b = side2[1].select("_bucket", F.to_json(F.struct(*[c for c in side2[1].columns if c != "_bucket"]))
-                            .alias("_row"), F.lit(side2[0]).alias("_kind"))
-        other = a.unionByName(b)
+    columns = {kind: list(sdf.columns) for kind, sdf in frames.items()}
+    tagged = [_bucketed(sdf, n_buckets).withColumn("_kind", F.lit(kind)) for kind, sdf in frames.items()]
+    union = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), tagged)
 
-        def both(t_pdf, o_pdf):
-            parts = {}
-            for name in (side[0], side2[0]):
-                rows = o_pdf.loc[o_pdf["_kind"] == name, "_row"]
-                parts[name] = _from_json_rows(rows, name)
-            return kernel(t_pdf, parts.get("members"), parts.get("ledger"))
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        parts = {
+            kind: _to_canonical(pdf.loc[pdf["_kind"] == kind, cols].reset_index(drop=True), kind)
+            for kind, cols in columns.items()
+        }
+        return kernel(parts)
 
-        return tx.groupBy("_bucket").cogroup(other.groupBy("_bucket")).applyInPandas(both, schema)
-    name, frame = side if side is not None else side2
-
-    def one(t_pdf, o_pdf):
-        o = o_pdf if len(o_pdf.columns) else None
-        if name == "members":
-            return kernel(t_pdf, o, None)
-        return kernel(t_pdf, None, o)
-
-    return tx.groupBy("_bucket").cogroup(frame.groupBy("_bucket")).applyInPandas(one, schema)
-
-
-def _from_json_rows(rows: pd.Series, kind: str) -> pd.DataFrame:
-    import json
-
-    records = [json.loads(r) for r in rows]  # one side table of one bucket: bounded by bucket size
-    df = pd.DataFrame.from_records(records)
-    if df.empty:
-        return pd.DataFrame({c.name: pd.Series([], dtype=canonical_dtype(c.dtype)) for c in SPECS[kind].columns
-                             if c.required})
-    return df
+    return union.groupBy("_bucket").applyInPandas(run, schema)
 
 
 # --------------------------------------------------------------------------- program aggregates

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -131,7 +131,7 @@ def prepare_kpi_frame(dataset: Dataset) -> KpiFrame:
     return kf
 
 
-_CACHE: "weakref.WeakKeyDictionary[Dataset, KpiFrame]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Dataset, KpiFrame] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -256,12 +256,21 @@ def ns(t: pd.Timestamp) -> int:
 
 
 def default_period(data: Dataset | KpiFrame, months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Last ``months`` months of data ending on the last transaction day (inclusive days)."""
-    kf = as_frame(data)
-    if kf.last_ts is None:
+    """Last ``months`` months of data ending on the last transaction day (inclusive days).
+
+    Clipped to the first transaction day; today's trailing year when there are
+    no transactions.
+    """
+    if isinstance(data, KpiFrame):
+        first = pd.Timestamp(data.first_ts) if data.first_ts is not None else None
+        last = pd.Timestamp(data.last_ts) if data.last_ts is not None else None
+    elif len(data.transactions):
+        first, last = data.date_range()  # min/max only: no need to prepare the frame
+    else:
+        first = last = None
+    if last is None or pd.isna(last):
         today = pd.Timestamp.today().normalize()
         return today - pd.DateOffset(months=months) + pd.Timedelta(days=1), today
-    end = pd.Timestamp(kf.last_ts).normalize()
+    end = last.normalize()
     start = end - pd.DateOffset(months=months) + pd.Timedelta(days=1)
-    first = pd.Timestamp(kf.first_ts).normalize()
-    return max(start, first), end
+    return max(start, first.normalize()), end

@@ -7,7 +7,7 @@ Months are calendar months labelled by their first day.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -110,8 +110,9 @@ def monthly_series(
     return out
 
 
-def _points_by_month(kf: KpiFrame, out: pd.DataFrame, m0: int, nm: int, lo: int, hi: int,
-                     mask: np.ndarray | None) -> None:
+def _points_by_month(
+    kf: KpiFrame, out: pd.DataFrame, m0: int, nm: int, lo: int, hi: int, mask: np.ndarray | None
+) -> None:
     nan = np.full(nm, np.nan)
     src = kf.points_source
     if src is None:
@@ -218,7 +219,9 @@ def cohort_retention(
     )
 
 
-def tier_distribution(dataset: Dataset | KpiFrame, *, members_filter: Iterable[str] | None = None) -> pd.DataFrame:
+def tier_distribution(
+    dataset: Dataset | KpiFrame, *, members_filter: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Members per current tier (members table ``tier``): ``tier``, ``members``, ``share`` (0-1).
 
     Empty when there is no members table or tier column; missing tiers are
@@ -257,14 +260,15 @@ def points_balance_distribution(
     end_ns = ns(period_bounds(end, end)[1]) if end is not None else np.iinfo(np.int64).max
     bal = member_balances(kf, end_ns)
     if bal is None:
-        return pd.DataFrame({"band": pd.Series([], dtype="str"), "lower": [], "members": [], "points": [],
-                             "share": []})
+        return pd.DataFrame(
+            {"band": pd.Series([], dtype="str"), "lower": [], "members": [], "points": [], "share": []}
+        )
     if (mask := kf.member_mask(members_filter)) is not None:
         bal = bal[mask]
     bal = np.round(bal, 6)
     e = np.asarray(edges, dtype=float)
     labels = []
-    for lo_, hi_ in zip(e[:-1], e[1:]):
+    for lo_, hi_ in zip(e[:-1], e[1:], strict=True):
         if hi_ == lo_ + 1:
             labels.append(f"{lo_:,.0f}")
         elif np.isinf(hi_):
@@ -276,8 +280,14 @@ def points_balance_distribution(
     b = np.where(band < 0, nb, np.minimum(band, nb - 1))
     members = np.bincount(b, minlength=nb + 1)
     points = np.bincount(b, weights=bal, minlength=nb + 1)
-    out = pd.DataFrame({"band": labels + ["negative"], "lower": list(e[:-1]) + [-np.inf],
-                        "members": members, "points": points})
+    out = pd.DataFrame(
+        {
+            "band": labels + ["negative"],
+            "lower": list(e[:-1]) + [-np.inf],
+            "members": members,
+            "points": points,
+        }
+    )
     out = pd.concat([out.iloc[[nb]], out.iloc[:nb]]) if members[nb] else out.iloc[:nb]
     out = out.reset_index(drop=True)
     out["share"] = out["members"] / max(len(bal), 1)
@@ -295,8 +305,9 @@ def member_guest_comparison(kpis: dict[str, float]) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         aov = np.where(pur > 0, rev / pur, np.nan)
         share = rev / rev.sum() if rev.sum() != 0 else np.full(2, np.nan)
-    return pd.DataFrame({"group": ["Members", "Guests"], "revenue": rev, "purchases": pur, "aov": aov,
-                         "revenue_share": share})
+    return pd.DataFrame(
+        {"group": ["Members", "Guests"], "revenue": rev, "purchases": pur, "aov": aov, "revenue_share": share}
+    )
 
 
 def redeemer_comparison(kpis: dict[str, float]) -> pd.DataFrame:

@@ -20,7 +20,7 @@ missing are NaN (see ``KpiDef.needs``).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -85,16 +85,23 @@ def _period_costs(kf: KpiFrame, s: int, e: int, monthly_platform_cost: float) ->
         amt = c["amount"].to_numpy(dtype="float64", na_value=0.0) * frac
         cat = c["category"].astype("str").str.strip().str.lower().to_numpy()
         out["file_total"] = float(amt.sum())
-        for kind, names in (("rewards", ("rewards", "reward")), ("platform", ("platform",)),
-                            ("acquisition", ("acquisition",))):
+        for kind, names in (
+            ("rewards", ("rewards", "reward")),
+            ("platform", ("platform",)),
+            ("acquisition", ("acquisition",)),
+        ):
             hit = np.isin(cat, names)
             if hit.any():
                 out[kind] = float(amt[hit].sum())
     if monthly_platform_cost:
-        months = np.arange(
-            np.datetime64(s, "ns").astype("datetime64[M]"),
-            np.datetime64(e - 1, "ns").astype("datetime64[M]") + 1,
-        ).astype("datetime64[ns]").view("i8")
+        months = (
+            np.arange(
+                np.datetime64(s, "ns").astype("datetime64[M]"),
+                np.datetime64(e - 1, "ns").astype("datetime64[M]") + 1,
+            )
+            .astype("datetime64[ns]")
+            .view("i8")
+        )
         out["platform_input"] = float(monthly_platform_cost * _month_fraction(months, s, e).sum())
     return out
 
@@ -216,9 +223,18 @@ def compute_kpis(
         k["redeemer_uplift"] = _div(k["redeemer_spend_per_member"], k["non_redeemer_spend_per_member"]) - 1.0
         k["redeemer_rate"] = _div(k["redeemers"], n_active)
     else:
-        for key in ("redeemer_spend_per_member", "non_redeemer_spend_per_member", "redeemer_frequency",
-                    "non_redeemer_frequency", "redeemer_aov", "non_redeemer_aov", "redeemers",
-                    "non_redeemers", "redeemer_uplift", "redeemer_rate"):
+        for key in (
+            "redeemer_spend_per_member",
+            "non_redeemer_spend_per_member",
+            "redeemer_frequency",
+            "non_redeemer_frequency",
+            "redeemer_aov",
+            "non_redeemer_aov",
+            "redeemers",
+            "non_redeemers",
+            "redeemer_uplift",
+            "redeemer_rate",
+        ):
             k[key] = NAN
 
     # --- Points ---
@@ -236,15 +252,22 @@ def compute_kpis(
     # --- Value ---
     annual_freq = k["purchase_frequency"] * _YEAR_DAYS / days
     annual_churn = 1.0 - k["retention_rate"] ** (_YEAR_DAYS / days)
-    lifespan = min(_div(1.0, annual_churn), LIFESPAN_CAP_YEARS) if annual_churn > 0 else (
-        LIFESPAN_CAP_YEARS if annual_churn == 0 else NAN)
+    lifespan = (
+        min(_div(1.0, annual_churn), LIFESPAN_CAP_YEARS)
+        if annual_churn > 0
+        else (LIFESPAN_CAP_YEARS if annual_churn == 0 else NAN)
+    )
     k["expected_lifespan_years"] = lifespan
     k["clv_simple"] = k["member_aov"] * annual_freq * lifespan
 
     costs = _period_costs(kf, s, e, monthly_platform_cost)
     reward = costs["rewards"] if not np.isnan(costs["rewards"]) else f.redeemed * point_value
     k["reward_cost"] = reward
-    parts = [reward if np.isnan(costs["rewards"]) else NAN, costs["file_total"], costs.get("platform_input", NAN)]
+    parts = [
+        reward if np.isnan(costs["rewards"]) else NAN,
+        costs["file_total"],
+        costs.get("platform_input", NAN),
+    ]
     k["program_cost"] = float(np.nansum(parts)) if not np.all(np.isnan(parts)) else NAN
     k["cac"] = _div(costs["acquisition"], k["new_members"])
     k["cost_per_retained_member"] = _div(k["program_cost"], retained)
@@ -282,7 +305,11 @@ def _voice(kf: KpiFrame, s: int, e: int, mask: np.ndarray | None) -> dict[str, f
         keep &= (idx >= 0) & mask[np.maximum(idx, 0)]
     score = sv["nps_score"].to_numpy(dtype="float64", na_value=np.nan)[keep]
     score = score[~np.isnan(score)]
-    nps = NAN if len(score) == 0 else 100.0 * (np.count_nonzero(score >= 9) - np.count_nonzero(score <= 6)) / len(score)
+    nps = (
+        NAN
+        if len(score) == 0
+        else 100.0 * (np.count_nonzero(score >= 9) - np.count_nonzero(score <= 6)) / len(score)
+    )
     csat = NAN
     if "csat" in sv.columns:
         c = sv["csat"].to_numpy(dtype="float64", na_value=np.nan)[keep]
@@ -357,8 +384,12 @@ def compute_kpi_table(
     members_filter: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`kpi_table` of ``[start, end]`` against the previous period of the same length."""
-    kw = dict(point_value=point_value, margin=margin, monthly_platform_cost=monthly_platform_cost,
-              members_filter=members_filter)
+    kw = dict(
+        point_value=point_value,
+        margin=margin,
+        monthly_platform_cost=monthly_platform_cost,
+        members_filter=members_filter,
+    )
     cur = compute_kpis(dataset, start, end, **kw)
     ps, pe = previous_period(start, end)
     return kpi_table(cur, compute_kpis(dataset, ps, pe, **kw))

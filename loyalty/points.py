@@ -165,9 +165,14 @@ def estimate_ultimate_breakage(kf: KpiFrame, end_ns: int, mask: np.ndarray | Non
     f = points_flows(kf, np.iinfo(np.int64).min, end_ns, mask)
     exits = f.expired + f.redeemed
     if exits <= 0:
-        return BreakageEstimate(NAN, "Not estimated: no points have been redeemed or expired yet.", f.expired, f.redeemed)
+        return BreakageEstimate(
+            NAN, "Not estimated: no points have been redeemed or expired yet.", f.expired, f.redeemed
+        )
     if f.expired == 0:
-        method = BREAKAGE_METHOD + " No expiries recorded so far, so the estimate is 0 (every point assumed redeemed: conservative)."
+        method = (
+            BREAKAGE_METHOD
+            + " No expiries recorded so far, so the estimate is 0 (every point assumed redeemed: conservative)."
+        )
     else:
         method = BREAKAGE_METHOD
     return BreakageEstimate(f.expired / exits, method, f.expired, f.redeemed)

@@ -124,16 +124,16 @@ def test_rfm_summary_merges_same_period_and_defines_columns():
         {
             "member_id": pd.array(["a", "a", "a", "a", "b", None], dtype="str"),
             "timestamp": pd.to_datetime(
-                ["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-05", "2024-01-11", "2024-01-10", "2024-01-02"]
+                ["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-05 00:00", "2024-01-11 00:00", "2024-01-10 00:00", "2024-01-02 00:00"]
             ),
             "amount": [10.0, 5.0, 20.0, 40.0, 7.0, 99.0],
         }
     )
     s = rfm_summary(tx, observation_end="2024-01-11")
     assert list(s.index) == ["a", "b"]
-    a, b = s.loc["a"], s.loc["b"]
-    assert (a.frequency, a.recency, a.T, a.monetary_value) == (2, 10, 10, 30)
-    assert (b.frequency, b.recency, b.T, b.monetary_value) == (0, 0, 1, 0)
+    cols = ["frequency", "recency", "T", "monetary_value"]
+    assert tuple(s.loc["a", cols]) == (2, 10, 10, 30)
+    assert tuple(s.loc["b", cols]) == (0, 0, 1, 0)
     assert s.attrs["period_days"] == 1
     cal = rfm_summary(tx, "2024-01-11", calibration_end="2024-01-05")
     assert list(cal.index) == ["a"]  # b first bought after the calibration end

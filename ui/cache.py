@@ -30,3 +30,33 @@ def cached(fn, ds: Dataset, *args, **kwargs):
     """
     key = f"{fn.__module__}.{fn.__qualname__}"
     return _cached_call(key, fn, ds, ds.fingerprint, args, tuple(sorted(kwargs.items())))
+
+
+# --- kpis ---
+def member_filter_key(ids: set[str] | None) -> str:
+    """Cheap, order-independent cache key of a member-id filter ("all" when None)."""
+    if ids is None:
+        return "all"
+    import numpy as np
+    import pandas as pd
+
+    # Sum of per-id hashes: independent of set order, ~ms for 100k ids.
+    h = pd.util.hash_array(np.asarray(list(ids), dtype=object))
+    return f"{len(ids)}:{int(h.sum(dtype=np.uint64))}"
+
+
+@st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
+def _kpi_call(fn_key: str, _fn, _ds: Dataset, fingerprint: str, args: tuple, kwargs: tuple,
+              filter_key: str, _members_filter):
+    return _fn(_ds, *args, members_filter=_members_filter, **dict(kwargs))
+
+
+def cached_filtered(fn, ds: Dataset, members_filter: set[str] | None, *args, **kwargs):
+    """Like :func:`cached` for loyalty KPI functions taking ``members_filter``.
+
+    The (possibly 100k-id) filter is keyed by :func:`member_filter_key`
+    instead of being hashed by Streamlit on every rerun.
+    """
+    key = f"{fn.__module__}.{fn.__qualname__}"
+    return _kpi_call(key, fn, ds, ds.fingerprint, args, tuple(sorted(kwargs.items())),
+                     member_filter_key(members_filter), members_filter)

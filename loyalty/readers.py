@@ -1,0 +1,465 @@
+"""Reading raw tables from CSV/TSV, Excel and Parquet bytes.
+
+The format is decided from the file's first bytes (magic numbers), never from
+its extension alone, so a binary file renamed ``.csv`` gets a clear message.
+Text files are decoded as UTF-8 (with or without BOM), UTF-16 with BOM, then
+cp1252 and finally latin-1; the separator (``,`` ``;`` tab ``|``) is sniffed
+from the first lines with a real CSV tokenizer, so quoted fields containing
+separators do not confuse it. Leading title lines (CSV) and title rows or
+merged header cells (Excel) are skipped by locating the header row.
+
+CSV cells are kept as text (``str``) so rejected rows can be shown exactly as
+written; Excel and Parquet cells keep their types (dates, numbers).
+
+Nothing uploaded is written to disk: everything happens on in-memory bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+
+
+class ImportProblem(ValueError):
+    """A whole file cannot be imported (empty, not a table, no usable columns...).
+
+    This is the only exception :func:`loyalty.ingest.load_table` raises; its
+    message is written for the person who uploaded the file.
+    """
+
+
+SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+MAX_DECOMPRESSED = 1_500_000_000  # bytes: a gzip bomb stops here
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from the file, before any interpretation.
+
+    ``rows`` holds, for each frame row, its 1-based position in the file: the
+    line number for CSV (header = line 1, so the first data line is 2 when the
+    file has no title lines; a quoted field spanning lines shifts later
+    numbers), the sheet row for Excel, the row position for Parquet.
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    format: str  # "csv", "xlsx" or "parquet"
+    separator: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    blank_rows: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+
+# ----------------------------------------------------------------- bytes ---
+def source_bytes(source: object) -> tuple[bytes, str]:
+    """The bytes and a display name of a path, bytes or file-like object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), ""
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(), os.path.basename(path)
+        except OSError as exc:
+            raise ImportProblem(f"Cannot open {path!r}: {exc.strerror or exc}.") from None
+    name = str(getattr(source, "name", "") or "")
+    try:
+        if hasattr(source, "getvalue"):
+            data = source.getvalue()
+        elif hasattr(source, "read"):
+            if hasattr(source, "seek"):
+                source.seek(0)
+            data = source.read()
+        else:
+            raise ImportProblem(f"Cannot read from a {type(source).__name__}; give a path, bytes or a file.")
+    except ImportProblem:
+        raise
+    except Exception as exc:  # a broken file-like object: report, do not crash
+        raise ImportProblem(f"Cannot read the upload: {exc}.") from None
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return bytes(data), os.path.basename(name)
+
+
+def detect_format(data: bytes) -> str:
+    """``"xlsx"``, ``"parquet"``, ``"gzip"``, ``"zip"`` or ``"text"`` from the magic bytes.
+
+    Raises :class:`ImportProblem` for formats that are recognised but not
+    supported (old ``.xls``, OpenDocument, PDF...).
+    """
+    if data.startswith(b"PAR1"):
+        return "parquet"
+    if data.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            raise ImportProblem("The file looks like a damaged ZIP/Excel file and cannot be opened.") from None
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "content.xml" in names:
+            raise ImportProblem(
+                "This is an OpenDocument spreadsheet (.ods). Save it as Excel (.xlsx) or CSV and upload again."
+            )
+        return "zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportProblem("This is an old Excel .xls file. Save it as .xlsx or CSV and upload again.")
+    if data.startswith(b"%PDF"):
+        raise ImportProblem("This is a PDF document, not a table. Export the data as CSV, Excel or Parquet.")
+    for magic, what in ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image")):
+        if data.startswith(magic):
+            raise ImportProblem(f"This is a {what}, not a table. Export the data as CSV, Excel or Parquet.")
+    return "text"
+
+
+def _unwrap(data: bytes) -> bytes:
+    """Decompress gzip, or take the single table file out of a ZIP archive."""
+    fmt = detect_format(data)
+    if fmt == "gzip":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                out = gz.read(MAX_DECOMPRESSED + 1)
+        except (OSError, EOFError, ValueError) as exc:
+            raise ImportProblem(f"The gzip file is damaged: {exc}.") from None
+        if len(out) > MAX_DECOMPRESSED:
+            raise ImportProblem("The gzip file expands to more than 1.5 GB; filter it by date first.")
+        return out
+    if fmt == "zip":
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        members = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX")]
+        tables = [i for i in members if re.search(r"\.(csv|tsv|txt|parquet|xlsx)$", i.filename, re.I)]
+        if len(tables) != 1:
+            found = ", ".join(i.filename for i in members[:10]) or "nothing"
+            raise ImportProblem(
+                f"The ZIP archive must contain exactly one CSV, Excel or Parquet file; it contains: {found}."
+            )
+        if tables[0].file_size > MAX_DECOMPRESSED:
+            raise ImportProblem("The file inside the ZIP archive is larger than 1.5 GB; filter it by date first.")
+        try:
+            return zf.read(tables[0])
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+            raise ImportProblem(f"Cannot extract {tables[0].filename!r} from the ZIP archive: {exc}.") from None
+    return data
+
+
+# ------------------------------------------------------------------ text ---
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode bytes as text; returns ``(text, encoding)``.
+
+    Order: BOM-marked UTF-8/UTF-16, strict UTF-8, strict cp1252 (Windows
+    exports from French/Western Excel), latin-1 (never fails).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        attempts = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        attempts = ["utf-16"]
+    else:
+        attempts = ["utf-8", "cp1252", "latin-1"]
+    for enc in attempts:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise ImportProblem("The file's text encoding could not be read (tried UTF-8, UTF-16, cp1252, latin-1).")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _check_not_binary(text: str) -> None:
+    sample = text[:65536]
+    controls = len(_CONTROL.findall(sample))
+    if "\x00" in sample or controls > max(2, len(sample) // 100):
+        raise ImportProblem(
+            "This file is binary, not a text table (perhaps a different file renamed .csv). "
+            "Upload a CSV, Excel (.xlsx) or Parquet file."
+        )
+
+
+def sniff_separator(sample: str) -> tuple[str, int]:
+    """Best separator and the number of leading title lines to skip.
+
+    Each candidate tokenises the first lines with :mod:`csv` (which honours
+    quotes); the winner gives the most consistent field count (> 1), ties
+    going to more fields. Leading lines with fewer fields than that count, or
+    a single filled field, are title lines.
+    """
+    lines = sample.splitlines()
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last sampled line may be cut in the middle
+    lines = lines[:200]
+    best: tuple[tuple[float, int], str, list[list[str]]] | None = None
+    for sep in SEPARATORS:
+        try:
+            rows = [r for r in csv.reader(lines, delimiter=sep, quotechar='"') if any(x.strip() for x in r)]
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        counts = Counter(len(r) for r in rows)
+        mode, freq = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        if mode < 2:
+            continue
+        score = (round(freq / len(rows), 2), mode)
+        if best is None or score > best[0]:
+            best = (score, sep, rows)
+    if best is None:
+        return ",", 0
+    _, sep, _rows = best
+    # Count physical title lines before the header (first line with the full field count).
+    mode = best[0][1]
+    skip = 0
+    for line in lines:
+        try:
+            fields = next(csv.reader([line], delimiter=sep, quotechar='"'), [])
+        except csv.Error:
+            break
+        filled = sum(1 for x in fields if x.strip())
+        if len(fields) >= mode and filled >= min(2, mode):
+            break
+        skip += 1
+        if skip > 20:
+            return sep, 0
+    return sep, skip
+
+
+def _read_csv(text: str, sep: str, skip: int) -> tuple[pd.DataFrame, list[str]]:
+    kwargs = dict(
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[],
+        skip_blank_lines=False,
+        index_col=False,
+        skiprows=skip,
+        quotechar='"',
+    )
+    warnings: list[str] = []
+    try:
+        return pd.read_csv(io.StringIO(text), engine="c", **kwargs), warnings
+    except pd.errors.EmptyDataError:
+        raise ImportProblem("The file is empty: no header line was found.") from None
+    except (pd.errors.ParserError, ValueError, UnicodeError, MemoryError):
+        pass
+    # Some lines have more fields than the header: read again keeping them, marked, so they
+    # are rejected with their line number instead of failing the whole file.
+    width: list[int] = []
+
+    def mark(fields: list[str]) -> list[str]:
+        n = width[0]
+        return [BAD_LINE + sep.join(fields)] + [""] * (n - 1)
+
+    try:
+        header = next(csv.reader(io.StringIO(text.split("\n", skip + 1)[skip]), delimiter=sep), [])
+        width.append(max(1, len(header)))
+        frame = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=mark, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise ImportProblem("The file is empty: no header line was found.") from None
+    except (pd.errors.ParserError, ValueError, csv.Error, IndexError) as exc:
+        raise ImportProblem(f"The file could not be read as a table ({SEPARATOR_NAMES[sep]}-separated): {exc}") from None
+    return frame, warnings
+
+
+#: Marker put in the first cell of lines that had too many fields.
+BAD_LINE = "\x00too-many-fields\x00"
+
+
+def read_text_table(data: bytes) -> RawTable:
+    """Decode, sniff and read a delimited text file (all cells as text)."""
+    text, encoding = decode_text(data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    _check_not_binary(text)
+    if not text.strip():
+        raise ImportProblem("The file is empty.")
+    sep, skip = sniff_separator(text[:200_000])
+    frame, warnings = _read_csv(text, sep, skip)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if skip:
+        warnings.append(f"Skipped {skip} title line(s) before the header (header is line {skip + 1}).")
+    rows = np.arange(len(frame), dtype="int64") + skip + 2
+    return _drop_blank(RawTable(frame, rows, "csv", sep, encoding, None, 0, tuple(warnings)))
+
+
+def _drop_blank(raw: RawTable) -> RawTable:
+    """Remove rows with no value at all (blank lines); they are counted, not rejected."""
+    f = raw.frame
+    if f.shape[1] == 0 or f.empty:
+        return raw
+    blank = np.ones(len(f), dtype=bool)
+    for c in f.columns:
+        col = f[c]
+        if col.dtype == "str" or pd.api.types.is_object_dtype(col.dtype):
+            filled = col.notna().to_numpy() & (col.astype("str").str.strip() != "").fillna(False).to_numpy(dtype=bool)
+        else:
+            filled = col.notna().to_numpy()
+        blank &= ~filled
+        if not blank.any():
+            return raw
+    n = int(blank.sum())
+    keep = ~blank
+    frame = f[keep].reset_index(drop=True)
+    return RawTable(frame, raw.rows[keep], raw.format, raw.separator, raw.encoding, raw.sheet, n, raw.warnings)
+
+
+# ----------------------------------------------------------------- excel ---
+def list_sheets(source: object) -> list[str]:
+    """Sheet names of an Excel workbook (``[]`` for CSV/Parquet sources)."""
+    data, _ = source_bytes(source)
+    if not data or detect_format(data) != "xlsx":
+        return []
+    wb = _open_workbook(data)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _open_workbook(data: bytes):
+    import openpyxl
+
+    try:
+        # data_only: cached cell values, never formulas.
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise ImportProblem(f"The Excel file could not be opened: {exc}.") from None
+
+
+def _cell_text(v: object) -> object:
+    if v is None:
+        return np.nan
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (date, time)):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    return str(v)
+
+
+def _is_text(v: object) -> bool:
+    return isinstance(v, str) and v.strip() != ""
+
+
+def read_excel_table(data: bytes, sheet: str | int | None = None) -> RawTable:
+    """Read one sheet, locating the header row below title rows / merged cells."""
+    wb = _open_workbook(data)
+    try:
+        names = list(wb.sheetnames)
+        if sheet is None or sheet == 0:
+            name = names[0]
+        elif isinstance(sheet, int) and 0 <= sheet < len(names):
+            name = names[sheet]
+        elif sheet in names:
+            name = str(sheet)
+        else:
+            raise ImportProblem(f"There is no sheet {sheet!r} in this workbook; sheets: {', '.join(names)}.")
+        ws = wb[name]
+        try:
+            cells = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        except Exception as exc:
+            raise ImportProblem(f"Sheet {name!r} could not be read: {exc}.") from None
+    finally:
+        wb.close()
+    if not cells or not any(any(v is not None and str(v).strip() for v in r) for r in cells):
+        raise ImportProblem(f"Sheet {name!r} is empty.")
+    width = max(len(r) for r in cells)
+    grid = pd.DataFrame([r + [None] * (width - len(r)) for r in cells], dtype=object)
+
+    head = grid.head(30)
+    text_counts = head.apply(lambda col: col.map(_is_text)).sum(axis=1).to_numpy()
+    filled_counts = head.notna().sum(axis=1).to_numpy()
+    best = int(text_counts.max())
+    hdr = 0
+    for i, (n_text, n_filled) in enumerate(zip(text_counts, filled_counts, strict=True)):
+        # The header: mostly text cells, at least 2, nearly as wide as the widest header-like row.
+        if n_text >= max(2 if best >= 2 else 1, int(0.6 * best)) and n_text >= 0.8 * n_filled:
+            hdr = i
+            break
+    header = list(grid.iloc[hdr])
+    warnings: list[str] = []
+    if hdr:
+        warnings.append(f"Sheet {name!r}: header found on row {hdr + 1}; rows above it were skipped.")
+    group = [None] * width
+    if hdr >= 1:
+        above = list(grid.iloc[hdr - 1])
+        if sum(_is_text(v) for v in above) >= 2:
+            # Merged group cells ("Client" over "ID" and "Nom"): the label fills its span.
+            last = None
+            for j, v in enumerate(above):
+                last = str(v).strip() if _is_text(v) else last
+                group[j] = last
+    names_out: list[str] = []
+    seen: Counter[str] = Counter()
+    for j, v in enumerate(header):
+        label = _cell_text(v)
+        label = "" if (isinstance(label, float) and np.isnan(label)) else str(label).strip()
+        if group[j] and label:
+            label = f"{group[j]} {label}"
+        elif group[j] and not label:
+            label = group[j]
+        if not label:
+            label = f"Column {j + 1}"
+        seen[label] += 1
+        names_out.append(label if seen[label] == 1 else f"{label}.{seen[label] - 1}")
+    body = grid.iloc[hdr + 1 :].reset_index(drop=True)
+    body.columns = names_out
+    # Columns with neither a header nor any value are formatting leftovers.
+    empty = [c for j, c in enumerate(names_out) if header[j] is None and not group[j] and body[c].isna().all()]
+    body = body.drop(columns=empty)
+    for c in body.columns:
+        col = body[c].infer_objects()
+        if pd.api.types.is_object_dtype(col.dtype) or col.dtype == "str":
+            col = col.map(_cell_text).astype("str")
+        body[c] = col
+    rows = np.arange(len(body), dtype="int64") + hdr + 2
+    return _drop_blank(RawTable(body, rows, "xlsx", None, None, name, 0, tuple(warnings)))
+
+
+# --------------------------------------------------------------- parquet ---
+def read_parquet_table(data: bytes) -> RawTable:
+    """Read a Parquet file (typed columns)."""
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise ImportProblem(f"The Parquet file could not be read: {exc}.") from None
+    frame = frame.reset_index(drop=isinstance(frame.index, pd.RangeIndex))
+    frame.columns = [str(c) for c in frame.columns]
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            frame[c] = col.astype("str").mask(col.isna())
+        elif pd.api.types.is_object_dtype(col.dtype):
+            frame[c] = col.map(_cell_text).astype("str")
+    rows = np.arange(len(frame), dtype="int64") + 1
+    return _drop_blank(RawTable(frame, rows, "parquet"))
+
+
+# ------------------------------------------------------------------ entry --
+def read_raw(data: bytes, sheet: str | int | None = None) -> RawTable:
+    """Read any supported file's bytes into a :class:`RawTable`."""
+    if not data or not data.strip():
+        raise ImportProblem("The file is empty.")
+    data = _unwrap(data)
+    fmt = detect_format(data)
+    if fmt in ("gzip", "zip"):
+        raise ImportProblem("Nested archives are not supported: upload the CSV, Excel or Parquet file itself.")
+    if fmt == "xlsx":
+        return read_excel_table(data, sheet)
+    if fmt == "parquet":
+        return read_parquet_table(data)
+    return read_text_table(data)

@@ -1,0 +1,650 @@
+"""Deterministic replay of a program's history under reward rules (issue 5).
+
+``prepare`` does the per-dataset work once (encoding member ids, sorting by
+member then time, merging purchases and redemptions into one activity
+stream); ``replay`` then applies a :class:`RewardRules` in a handful of
+vectorised numpy passes (see :mod:`loyalty.replay_kernels`).
+
+Semantics, exactly (units: currency, points, days, calendar months):
+
+1. Qualifying spend of a purchase at ``t`` = sum of the member's transaction
+   amounts (returns included, negative) with timestamp in
+   ``[t - qualification_days, t)``. Tier = highest tier whose threshold <=
+   that spend (the first tier when none, e.g. negative spend). Sums are exact
+   in integer cents when every amount is whole cents.
+2. Points earned = ``floor(round(amount * earn_rate * multiplier, 6))`` for
+   ``amount > 0``; other rows earn nothing.
+3. A historical redemption asks for its points (sign ignored: ledger redeem
+   rows are negative) and is granted ``min(asked, balance)``. Earning is
+   processed before redemption at equal timestamps.
+4. Activity = a purchase with amount > 0 or a redemption.
+   ``inactivity``: deadline = last activity + ``months`` calendar months
+   (``pd.DateOffset`` clipping) + ``grace_days`` days; activity at or before
+   it keeps the balance, else the whole balance expires at the deadline.
+   ``fixed``: each lot expires at its earn time + months + grace days;
+   redemptions consume the oldest lots first; a lot is usable by events at
+   exactly its deadline. Deadlines at or before ``end`` expire.
+5. Tier at end = tier of the qualifying spend over ``[end - qualification_days, end]``.
+
+Events after ``end`` are ignored. ``min_redemption`` does not change the
+replay (historical redemptions are replayed as they happened, capped by the
+balance); it is used by the projection layer (:mod:`loyalty.behaviour`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty import replay_kernels as K
+from loyalty.rules import SAMPLE_RULES, ExpiryPolicy, RewardRules, RulesError, Tier
+
+__all__ = [
+    "SAMPLE_RULES",
+    "ExpiryPolicy",
+    "PreparedHistory",
+    "ReplayTotals",
+    "RewardRules",
+    "RulesError",
+    "SimulationResult",
+    "Tier",
+    "KPI_DEFINITIONS",
+    "prepare",
+    "replay",
+    "redemptions_from_ledger",
+]
+
+LAYER_REPLAY = "replay"
+_I64_MAX = np.iinfo(np.int64).max
+
+#: Written definition of every total (shown as help text in the app).
+KPI_DEFINITIONS: dict[str, str] = {
+    "points_issued": "Points earned by purchases under the rules (rule 2), summed over the history up to the end.",
+    "points_redeemed": "Points granted to historical redemptions: each asks its points, granted min(asked, balance).",
+    "points_expired": "Points that expired at deadlines on or before the end (rule 4).",
+    "points_outstanding": "Points still in members' balances at the end = issued - redeemed - expired.",
+    "reward_cost": "Points redeemed x point value (currency).",
+    "tier_benefit_cost": "Annual run-rate of tier benefits at the end: sum over tiers of annual benefit cost "
+    "per member x members in the tier at the end (currency per year).",
+    "total_cost": "Reward cost + tier benefit cost (currency).",
+    "liability": "Outstanding points x point value x (1 - breakage rate): the expected cost of the "
+    "points still held, if they leave the balance in the same mix as past points did (currency).",
+    "liability_naive": "Outstanding points x point value, assuming every point is redeemed (currency).",
+    "breakage_rate": "Points expired / (points expired + points redeemed): the share of points that left "
+    "balances by expiring rather than being redeemed (0-1).",
+    "points_saved_by_grace": "Points that would have expired with grace_days = 0 but did not with the "
+    "grace period (expired without grace - expired with it).",
+    "members": "Members with at least one transaction or redemption up to the end.",
+}
+
+
+# ---------------------------------------------------------------------------
+# preparation (per dataset)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class PreparedHistory:
+    """Member-sorted, integer-encoded history: the per-dataset part of a replay.
+
+    Attributes
+    ----------
+    member_ids : ndarray of object
+        Member id of each integer code.
+    tx_member, tx_time, tx_amount : ndarray
+        Transactions sorted by member code, then time (ns), then input order.
+    tx_cents : ndarray or None
+        Amounts in exact integer cents when every amount is whole cents.
+    tx_first_eq : ndarray
+        Index of the first transaction with the same member and timestamp.
+    rd_member, rd_time, rd_points : ndarray
+        Redemptions (points asked, >= 0), sorted like the transactions.
+    ev_member, ev_time, ev_is_redeem, ev_src : ndarray
+        Activity stream (purchases with amount > 0 and redemptions), earning
+        before redemption at equal times; ``ev_src`` indexes ``tx_*`` or ``rd_*``.
+    origin, unit : int
+        Times are whole multiples of ``unit`` ns after ``origin`` (a midnight).
+    last_time : int
+        Latest transaction or redemption (ns): the default horizon.
+    notes : tuple of str
+        What was ignored and why (guest rows, incomplete rows).
+    """
+
+    member_ids: np.ndarray
+    tx_member: np.ndarray
+    tx_time: np.ndarray
+    tx_amount: np.ndarray
+    tx_cents: np.ndarray | None
+    tx_first_eq: np.ndarray
+    rd_member: np.ndarray
+    rd_time: np.ndarray
+    rd_points: np.ndarray
+    ev_member: np.ndarray
+    ev_time: np.ndarray
+    ev_is_redeem: np.ndarray
+    ev_src: np.ndarray
+    origin: int
+    unit: int
+    last_time: int
+    notes: tuple[str, ...] = ()
+    # Rules-independent intermediate results (trailing spend per window length),
+    # filled on first use; safe to share because entries are never modified.
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_members(self) -> int:
+        return len(self.member_ids)
+
+    @property
+    def n_transactions(self) -> int:
+        return len(self.tx_time)
+
+    @property
+    def n_redemptions(self) -> int:
+        return len(self.rd_time)
+
+
+def _require(df: pd.DataFrame, cols: tuple[str, ...], table: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"The {table} table needs column(s) {', '.join(missing)} for the replay.")
+
+
+def _ns(series: pd.Series, table: str) -> np.ndarray:
+    try:
+        ts = pd.to_datetime(series)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"The {table} table's 'timestamp' column is not a date/time: {exc}") from exc
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_localize(None)
+    return ts.astype("datetime64[ns]").to_numpy().view(np.int64)
+
+
+def _to_ns(value: Any) -> int:
+    return int(pd.Timestamp(value).as_unit("ns").value)
+
+
+def redemptions_from_ledger(ledger: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The ledger's ``redeem`` events as a redemptions table (points asked, > 0)."""
+    if ledger is None or "event" not in ledger.columns:
+        return None
+    red = ledger.loc[ledger["event"] == "redeem", ["member_id", "timestamp", "points"]]
+    return red.assign(points=red["points"].abs())
+
+
+def prepare(transactions: pd.DataFrame, redemptions: pd.DataFrame | None = None) -> PreparedHistory:
+    """Encode and sort a history once so that each ``replay`` is a few numpy passes.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        ``member_id``, ``timestamp``, ``amount`` (currency). Guest rows
+        (missing ``member_id``) are ignored, and counted in ``notes``.
+    redemptions : DataFrame, optional
+        ``member_id``, ``timestamp``, ``points`` (asked; the sign is ignored).
+
+    Returns
+    -------
+    PreparedHistory
+    """
+    _require(transactions, ("member_id", "timestamp", "amount"), "transactions")
+    notes: list[str] = []
+    t_mem = transactions["member_id"]
+    t_time = _ns(transactions["timestamp"], "transactions")
+    t_amt = pd.to_numeric(transactions["amount"], errors="coerce").to_numpy(dtype=np.float64)
+    guest = t_mem.isna().to_numpy()
+    bad = (t_time == np.iinfo(np.int64).min) | ~np.isfinite(t_amt)
+    if guest.any():
+        notes.append(f"{int(guest.sum()):,} guest transactions (no member id) ignored: they earn no points.")
+    if (bad & ~guest).any():
+        notes.append(f"{int((bad & ~guest).sum()):,} member transactions without a valid timestamp or amount ignored.")
+    keep = ~guest & ~bad
+    ids_tx = t_mem.to_numpy(dtype=object)[keep]
+    t_time, t_amt = t_time[keep], t_amt[keep]
+
+    if redemptions is not None and len(redemptions):
+        _require(redemptions, ("member_id", "timestamp", "points"), "redemptions")
+        r_time = _ns(redemptions["timestamp"], "redemptions")
+        r_pts = np.abs(pd.to_numeric(redemptions["points"], errors="coerce").to_numpy(dtype=np.float64))
+        r_ok = redemptions["member_id"].notna().to_numpy() & (r_time != np.iinfo(np.int64).min) & np.isfinite(r_pts)
+        if (~r_ok).any():
+            notes.append(f"{int((~r_ok).sum()):,} redemptions without member id, timestamp or points ignored.")
+        ids_rd = redemptions["member_id"].to_numpy(dtype=object)[r_ok]
+        r_time, r_pts = r_time[r_ok], r_pts[r_ok]
+    else:
+        ids_rd = np.empty(0, dtype=object)
+        r_time = np.empty(0, dtype=np.int64)
+        r_pts = np.empty(0, dtype=np.float64)
+
+    codes, uniques = pd.factorize(pd.Series(np.concatenate([ids_tx, ids_rd]), dtype=object).astype(str))
+    codes = codes.astype(np.int64)
+    c_tx, c_rd = codes[: len(ids_tx)], codes[len(ids_tx) :]
+    n_members = len(uniques)
+    all_t = np.concatenate([t_time, r_time])
+    origin = int(all_t.min() // K.DAY_NS * K.DAY_NS) if all_t.size else 0
+    unit = int(np.gcd(np.gcd.reduce(all_t - origin), K.DAY_NS)) if all_t.size else K.DAY_NS
+    unit = unit or K.DAY_NS
+    ordn = _Ordinals(origin, unit, [all_t], n_members)
+    key_tx = ordn.key(c_tx, t_time)
+    key_rd = ordn.key(c_rd, r_time)
+    o = np.argsort(key_tx, kind="stable")
+    c_tx, t_time, t_amt, key_tx = c_tx[o], t_time[o], t_amt[o], key_tx[o]
+    o = np.argsort(key_rd, kind="stable")
+    c_rd, r_time, r_pts, key_rd = c_rd[o], r_time[o], r_pts[o], key_rd[o]
+
+    run = np.ones(len(key_tx), dtype=bool)
+    run[1:] = key_tx[1:] != key_tx[:-1]
+    first_eq = K.segment_start_index(run)
+    cents = np.round(t_amt * 100.0)
+    tx_cents = cents.astype(np.int64) if np.all(np.abs(t_amt * 100.0 - cents) < 1e-6) else None
+
+    # Merge purchases (amount > 0) and redemptions: earning first at equal keys.
+    pos = np.flatnonzero(t_amt > 0)
+    key_pos = key_tx[pos]
+    at_tx = np.arange(len(pos)) + np.searchsorted(key_rd, key_pos, side="left")
+    at_rd = np.arange(len(key_rd)) + np.searchsorted(key_pos, key_rd, side="right")
+    n_ev = len(pos) + len(key_rd)
+    ev_member = np.empty(n_ev, dtype=np.int64)
+    ev_time = np.empty(n_ev, dtype=np.int64)
+    ev_src = np.empty(n_ev, dtype=np.int64)
+    ev_is_redeem = np.zeros(n_ev, dtype=bool)
+    ev_member[at_tx], ev_time[at_tx], ev_src[at_tx] = c_tx[pos], t_time[pos], pos
+    ev_member[at_rd], ev_time[at_rd], ev_src[at_rd] = c_rd, r_time, np.arange(len(key_rd))
+    ev_is_redeem[at_rd] = True
+
+    return PreparedHistory(
+        member_ids=np.asarray(uniques, dtype=object),
+        tx_member=c_tx,
+        tx_time=t_time,
+        tx_amount=t_amt,
+        tx_cents=tx_cents,
+        tx_first_eq=first_eq,
+        rd_member=c_rd,
+        rd_time=r_time,
+        rd_points=r_pts,
+        ev_member=ev_member,
+        ev_time=ev_time,
+        ev_is_redeem=ev_is_redeem,
+        ev_src=ev_src,
+        origin=origin,
+        unit=unit,
+        last_time=int(all_t.max()) if all_t.size else 0,
+        notes=tuple(notes),
+    )
+
+
+class _Ordinals:
+    """Order-preserving integer codes of times, small enough for ``member * span + ordinal`` keys.
+
+    Normally ``(t - origin) // unit`` (every time of interest is a multiple of
+    ``unit``); when members x span would overflow int64 (sub-second data on
+    many members), the rank among all times of interest instead.
+    """
+
+    def __init__(self, origin: int, unit: int, arrays: list[np.ndarray], n_members: int) -> None:
+        self.origin, self.unit, self.uni = origin, unit, None
+        hi = max((int(a.max()) for a in arrays if a.size), default=origin)
+        self.span = (hi - origin) // unit + 1
+        if max(n_members, 1) * self.span >= K.MAX_KEY or _FORCE_RANK:
+            self.uni = np.unique(np.concatenate(arrays))
+            self.span = len(self.uni) + 1
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        if self.uni is None:
+            return np.maximum((t - self.origin) // self.unit, 0)
+        return np.searchsorted(self.uni, t, side="left")
+
+    def key(self, member: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return member * self.span + self(t)
+
+
+#: Tests set this to exercise the rank-encoded fallback of :class:`_Ordinals`.
+_FORCE_RANK = False
+
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReplayTotals:
+    """Program totals of one replay (points, currency, members). See :data:`KPI_DEFINITIONS`."""
+
+    points_issued: float
+    points_redeemed: float
+    points_expired: float
+    points_outstanding: float
+    reward_cost: float
+    tier_benefit_cost: float
+    total_cost: float
+    liability: float
+    liability_naive: float
+    breakage_rate: float
+    points_saved_by_grace: float
+    members: int
+    members_per_tier: tuple[tuple[str, int], ...]
+
+    def __getitem__(self, name: str) -> Any:
+        if name.startswith("members_") and name[8:] in dict(self.members_per_tier):
+            return dict(self.members_per_tier)[name[8:]]
+        return getattr(self, name)
+
+    @property
+    def tiers(self) -> dict[str, int]:
+        """Members per tier at the end."""
+        return dict(self.members_per_tier)
+
+    def as_dict(self) -> dict[str, float]:
+        """Flat KPI -> value, with ``members_<tier>`` entries."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "members_per_tier"}
+        out.update({f"members_{k}": v for k, v in self.members_per_tier})
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """Outcome of :func:`replay` (layer ``"replay"``: history under the rules, no behaviour change).
+
+    ``monthly`` has one row per calendar month: ``month`` (first day),
+    ``issued``, ``redeemed``, ``expired`` (points in the month),
+    ``outstanding`` (points at month end) and ``members_<tier>`` = members who
+    purchased in the month, by the tier applied to their last purchase of it.
+    """
+
+    rules: RewardRules
+    totals: ReplayTotals
+    monthly: pd.DataFrame
+    end: pd.Timestamp
+    _member_ids: np.ndarray = field(repr=False)
+    _member_arrays: dict = field(repr=False)
+    layer: str = LAYER_REPLAY
+
+    @cached_property
+    def members(self) -> pd.DataFrame:
+        """One row per member: ``member_id``, ``points_issued``, ``points_redeemed``,
+        ``points_expired``, ``balance`` (points at the end), ``tier`` (at the end),
+        ``qualifying_spend`` (currency over the window ending at ``end``)."""
+        a = self._member_arrays
+        keep = a["present"]
+        names = np.array(self.rules.tier_names, dtype=object)
+        return pd.DataFrame(
+            {
+                "member_id": pd.array(self._member_ids[keep], dtype="str"),
+                "points_issued": a["issued"][keep].astype(np.float64),
+                "points_redeemed": a["redeemed"][keep].astype(np.float64),
+                "points_expired": a["expired"][keep].astype(np.float64),
+                "balance": a["outstanding"][keep].astype(np.float64),
+                "tier": pd.array(names[a["tier"][keep]], dtype="str"),
+                "qualifying_spend": a["spend_end"][keep].astype(np.float64),
+            }
+        )
+
+
+# ---------------------------------------------------------------------------
+# replay
+# ---------------------------------------------------------------------------
+def _trailing_spend(prep: PreparedHistory, days: int) -> np.ndarray:
+    """Qualifying spend of every transaction over ``[t - days, t)`` (cents if exact, else currency)."""
+    key = ("spend", days)
+    if key in prep._memo:
+        return prep._memo[key]
+    t = prep.tx_time
+    start = t - np.int64(days) * K.DAY_NS
+    ordn = _Ordinals(prep.origin, prep.unit, [t, start], prep.n_members)
+    keys = ordn.key(prep.tx_member, t)
+    left = np.searchsorted(keys, ordn.key(prep.tx_member, start), side="left")
+    vals = prep.tx_cents if prep.tx_cents is not None else prep.tx_amount
+    cum = np.zeros(len(vals) + 1, dtype=vals.dtype)
+    cum[1:] = np.cumsum(vals)
+    spend = cum[prep.tx_first_eq] - cum[left]
+    if prep.tx_cents is None:
+        spend = np.round(spend, 6)  # float sums: don't let 499.99999999 miss 500
+    prep._memo[key] = spend
+    return spend
+
+
+def _tier_index(spend: np.ndarray, rules: RewardRules, cents: bool) -> np.ndarray:
+    thr = np.array([t.threshold for t in rules.tiers], dtype=np.float64)
+    if cents:
+        thr = np.ceil(np.round(thr * 100.0, 6)).astype(np.int64)
+    return np.maximum(np.searchsorted(thr, spend, side="right") - 1, 0)
+
+
+def _as_int_if_whole(a: np.ndarray) -> np.ndarray:
+    if a.size == 0 or (np.all(np.abs(a) < 2**52) and np.all(a == np.rint(a))):
+        return a.astype(np.int64)
+    return a
+
+
+def _expiry(
+    prep: PreparedHistory,
+    ev: np.ndarray,
+    x: np.ndarray,
+    expiry: ExpiryPolicy,
+    end: int,
+) -> dict[str, np.ndarray]:
+    """Run the expiry mode over the activity events ``ev`` (indices into ``prep.ev_*``).
+
+    Returns per-member ``redeemed``, ``expired``, ``outstanding`` plus
+    ``exp_time``/``exp_pts`` (expiry events) and ``granted`` per event.
+    """
+    n = prep.n_members
+    member, time, is_red = prep.ev_member[ev], prep.ev_time[ev], prep.ev_is_redeem[ev]
+    if expiry.mode in ("none", "inactivity"):
+        if expiry.mode == "none":
+            dl = np.full(len(ev), _I64_MAX, dtype=np.int64)
+        else:
+            dl = K.deadlines(time, expiry.months, expiry.grace_days)
+        r = K.inactivity_balances(member, time, x, is_red, dl, end)
+        hit = np.flatnonzero(r["expired"] != 0)
+        return {
+            "granted": r["granted"],
+            "redeemed": K.sum_by(member, r["granted"], n),
+            "expired": K.sum_by(member, r["expired"], n),
+            "outstanding": K.sum_by(member, r["outstanding"], n),
+            "exp_time": dl[hit],
+            "exp_pts": r["expired"][hit],
+        }
+    # fixed-term lots
+    lots = np.flatnonzero(~is_red)
+    reds = np.flatnonzero(is_red)
+    l_member, l_time = member[lots], time[lots]
+    l_dead = K.deadlines(l_time, expiry.months, expiry.grace_days)
+    ordn = _Ordinals(prep.origin, prep.unit, [time, l_dead, np.array([end])], n)
+    end_key = np.arange(n, dtype=np.int64) * ordn.span + ordn(np.array([end]))[0]
+    r = K.fifo_fixed_term(
+        l_member,
+        ordn.key(l_member, l_time),
+        ordn.key(l_member, l_dead),
+        x[lots],
+        member[reds],
+        ordn.key(member[reds], time[reds]),
+        -x[reds],
+        end_key,
+        n,
+    )
+    granted = np.zeros_like(x)
+    granted[reds] = r["granted"]
+    hit = r["group_first"][r["group_expired"] != 0]
+    return {
+        "granted": granted,
+        "redeemed": r["redeemed"],
+        "expired": r["expired"],
+        "outstanding": r["outstanding"],
+        "exp_time": l_dead[hit],
+        "exp_pts": r["group_expired"][r["group_expired"] != 0],
+    }
+
+
+def replay(
+    transactions: pd.DataFrame | PreparedHistory,
+    rules: RewardRules,
+    redemptions: pd.DataFrame | None = None,
+    end: Any = None,
+) -> SimulationResult:
+    """Replay the history under ``rules`` (issue 5 semantics; see the module docstring).
+
+    Parameters
+    ----------
+    transactions : DataFrame or PreparedHistory
+        Canonical transactions, or the output of :func:`prepare` (preferred:
+        prepare once per dataset, replay per scenario).
+    rules : RewardRules
+    redemptions : DataFrame, optional
+        Historical redemptions (``member_id``, ``timestamp``, ``points``); only
+        with a DataFrame (a PreparedHistory already holds them).
+    end : timestamp, optional
+        Horizon; defaults to the last transaction or redemption.
+
+    Returns
+    -------
+    SimulationResult
+        Totals, per-member and monthly results; layer ``"replay"``.
+    """
+    if not isinstance(rules, RewardRules):
+        raise TypeError("rules must be a RewardRules.")
+    if isinstance(transactions, PreparedHistory):
+        if redemptions is not None:
+            raise ValueError("Pass redemptions to prepare(); a PreparedHistory already holds them.")
+        prep = transactions
+    else:
+        prep = prepare(transactions, redemptions)
+    end_ns = prep.last_time if end is None else _to_ns(end)
+    n = prep.n_members
+    cents = prep.tx_cents is not None
+
+    # 1-2. tier of each purchase and points earned
+    spend = _trailing_spend(prep, rules.qualification_days)
+    tier = _tier_index(spend, rules, cents)
+    mult = np.array([t.multiplier for t in rules.tiers], dtype=np.float64)[tier]
+    earned = _as_int_if_whole(_earn(prep.tx_amount, rules.earn_rate, mult))
+    asks = _as_int_if_whole(prep.rd_points)
+    if earned.dtype != asks.dtype:
+        earned, asks = earned.astype(np.float64), asks.astype(np.float64)
+
+    in_tx = prep.tx_time <= end_ns
+    ev = np.flatnonzero(prep.ev_time <= end_ns) if end_ns < prep.last_time else np.arange(len(prep.ev_time))
+    src = prep.ev_src[ev]
+    is_red = prep.ev_is_redeem[ev]
+    x = np.where(is_red, -asks[np.where(is_red, src, 0)] if asks.size else 0, earned[np.where(is_red, 0, src)])
+
+    # 3-4. balances, redemptions and expiry
+    res = _expiry(prep, ev, x, rules.expiry, end_ns)
+    saved = 0.0
+    if rules.expiry.mode != "none" and rules.expiry.grace_days > 0:
+        no_grace = ExpiryPolicy(rules.expiry.mode, rules.expiry.months, 0)
+        saved = float(_expiry(prep, ev, x, no_grace, end_ns)["expired"].sum() - res["expired"].sum())
+
+    issued_m = K.sum_by(prep.tx_member[in_tx], earned[in_tx], n)
+
+    # 5. tier at end: qualifying spend over [end - window, end]
+    win = in_tx & (prep.tx_time >= end_ns - np.int64(rules.qualification_days) * K.DAY_NS)
+    vals = prep.tx_cents if cents else prep.tx_amount
+    spend_end = K.sum_by(prep.tx_member[win], vals[win], n)
+    if not cents:
+        spend_end = np.round(spend_end, 6)
+    tier_end = _tier_index(spend_end, rules, cents)
+    present = np.zeros(n, dtype=bool)
+    present[prep.tx_member[in_tx]] = True
+    present[prep.ev_member[ev]] = True
+    tier_counts = np.bincount(tier_end[present], minlength=len(rules.tiers))
+
+    issued, redeemed = float(issued_m.sum()), float(res["redeemed"].sum())
+    expired, outstanding = float(res["expired"].sum()), float(res["outstanding"].sum())
+    exits = expired + redeemed
+    breakage = expired / exits if exits > 0 else float("nan")
+    pv = rules.point_value
+    benefit = float(sum(t.annual_benefit_cost * c for t, c in zip(rules.tiers, tier_counts, strict=True)))
+    naive = outstanding * pv
+    totals = ReplayTotals(
+        points_issued=issued,
+        points_redeemed=redeemed,
+        points_expired=expired,
+        points_outstanding=outstanding,
+        reward_cost=redeemed * pv,
+        tier_benefit_cost=benefit,
+        total_cost=redeemed * pv + benefit,
+        liability=naive * (1.0 - breakage) if exits > 0 else naive,
+        liability_naive=naive,
+        breakage_rate=breakage,
+        points_saved_by_grace=saved,
+        members=int(present.sum()),
+        members_per_tier=tuple((t.name, int(c)) for t, c in zip(rules.tiers, tier_counts, strict=True)),
+    )
+    monthly = _monthly(prep, rules, in_tx, earned, tier, ev, res, end_ns)
+    arrays = {
+        "present": present,
+        "issued": issued_m,
+        "redeemed": res["redeemed"],
+        "expired": res["expired"],
+        "outstanding": res["outstanding"],
+        "tier": tier_end,
+        "spend_end": spend_end / 100.0 if cents else spend_end,
+    }
+    return SimulationResult(
+        rules=rules,
+        totals=totals,
+        monthly=monthly,
+        end=pd.Timestamp(end_ns),
+        _member_ids=prep.member_ids,
+        _member_arrays=arrays,
+    )
+
+
+def _earn(amount: np.ndarray, earn_rate: float, mult: np.ndarray) -> np.ndarray:
+    """Points per row, multiplying in the documented order ``amount * earn_rate * multiplier``."""
+    y = amount * earn_rate * mult
+    r = np.round(y, 6)
+    frac = y * 1e6 - np.floor(y * 1e6)
+    tie = np.flatnonzero(np.abs(frac - 0.5) < 1e-3)
+    if tie.size:  # np.round is not correctly rounded on half-way ties; Python's round is
+        r[tie] = [round(float(v), 6) for v in y[tie]]
+    return np.where(amount > 0, np.floor(r), 0.0)
+
+
+def _monthly(
+    prep: PreparedHistory,
+    rules: RewardRules,
+    in_tx: np.ndarray,
+    earned: np.ndarray,
+    tier: np.ndarray,
+    ev: np.ndarray,
+    res: dict[str, np.ndarray],
+    end_ns: int,
+) -> pd.DataFrame:
+    t = prep.tx_time[in_tx]
+    if t.size == 0 and ev.size == 0:
+        return pd.DataFrame(columns=["month", "issued", "redeemed", "expired", "outstanding"])
+    starts = [a.min() for a in (t, prep.ev_time[ev]) if a.size]
+    m0 = int(K.month_index(np.array([min(starts)]))[0])
+    m1 = int(K.month_index(np.array([end_ns]))[0])
+    nm = m1 - m0 + 1
+    tm = K.month_index(t) - m0
+    issued = np.bincount(tm, weights=earned[in_tx], minlength=nm)
+    et = prep.ev_time[ev]
+    red = res["granted"] != 0
+    redeemed = np.bincount(K.month_index(et[red]) - m0, weights=res["granted"][red], minlength=nm)
+    expired = np.bincount(K.month_index(res["exp_time"]) - m0, weights=res["exp_pts"], minlength=nm)
+    out = pd.DataFrame(
+        {
+            "month": pd.to_datetime((np.arange(m0, m1 + 1)).astype("datetime64[M]")).astype("datetime64[ns]"),
+            "issued": issued[:nm],
+            "redeemed": redeemed[:nm],
+            "expired": expired[:nm],
+        }
+    )
+    out["outstanding"] = (out["issued"] - out["redeemed"] - out["expired"]).cumsum()
+    # Members purchasing in the month, by the tier of their last purchase in it.
+    mem = prep.tx_member[in_tx]
+    tr = tier[in_tx]
+    pos = prep.tx_amount[in_tx] > 0
+    mem, tm_p, tr = mem[pos], tm[pos], tr[pos]
+    last = np.ones(len(mem), dtype=bool)
+    if len(mem) > 1:
+        last[:-1] = (mem[1:] != mem[:-1]) | (tm_p[1:] != tm_p[:-1])
+    counts = np.bincount(tm_p[last] * len(rules.tiers) + tr[last], minlength=nm * len(rules.tiers))
+    counts = counts.reshape(nm, len(rules.tiers))
+    for i, name in enumerate(rules.tier_names):
+        out[f"members_{name}"] = counts[:, i]
+    return out
