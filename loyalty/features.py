@@ -203,7 +203,7 @@ def _ledger_features(
     code, pts, earn, redeem, ts = code[inside], pts[inside], earn[inside], redeem[inside], ts[inside]
     balance = np.bincount(code, weights=pts, minlength=n)
     earned = np.bincount(code[earn], weights=pts[earn], minlength=n)
-    redeemed = -np.bincount(code[redeem], weights=pts[redeem], minlength=n)
+    redeemed = 0.0 - np.bincount(code[redeem], weights=pts[redeem], minlength=n)  # 0.0 - x: no -0.0
     last_redeem = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last_redeem, code[redeem], ts[redeem])
     as_of_i = as_of64.view("int64")
@@ -215,7 +215,7 @@ def _ledger_features(
         {
             "points_balance": balance,
             "points_earned": earned,
-            "points_redeemed": redeemed + 0.0,  # -0.0 -> 0.0
+            "points_redeemed": redeemed,
             "redemption_ratio": ratio,
             "days_since_redemption": days_since,
         },

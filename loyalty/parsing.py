@@ -46,14 +46,15 @@ class ParsedNumbers:
     """Result of :func:`parse_numbers`.
 
     ``decimal`` is the decimal separator used for the column (``"."`` or
-    ``","``); ``ambiguous`` says the data did not tell (e.g. only integers or
-    only ``1,234``-shaped values) and the caller's hint was used.
+    ``","``); ``ambiguous`` says some values had a separator the data could not
+    explain (only ``1,234``-shaped values) and the caller's hint was used.
     """
 
     values: pd.Series  # float64
     bad: pd.Series  # bool: present but unparseable
     decimal: str
     ambiguous: bool
+    decided: bool = False  # the data itself chose the decimal separator
 
 
 def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
@@ -77,7 +78,7 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
     if pd.api.types.is_numeric_dtype(s.dtype):
         vals = s.astype("float64")
         bad = pd.Series(~np.isfinite(vals.to_numpy()) & vals.notna().to_numpy(), index=s.index)
-        return ParsedNumbers(vals.mask(bad), bad, ".", False)
+        return ParsedNumbers(vals.mask(bad), bad, ".", False, False)
     text = as_text(s)
     present = text.notna()
     t = text.fillna("")
@@ -103,7 +104,8 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
     ) | t.str.match(r"^[0-9]{1,3}(?:,[0-9]{3}){2,}$")
     comma_dec |= t.str.match(r"^[0-9]{1,3}(?:\.[0-9]{3}){2,}$")
     n_comma, n_dot = int((comma_dec & present).sum()), int((dot_dec & present & ~sci).sum())
-    ambiguous = n_comma == n_dot
+    # Ambiguous only if some value has a separator the data could not explain ("1,234").
+    ambiguous = n_comma == n_dot and bool(((has_dot | has_comma) & present & ~sci).any())
     if n_comma > n_dot:
         decimal = ","
     elif n_dot > n_comma:
@@ -122,7 +124,7 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
     finite = np.isfinite(vals.to_numpy(dtype="float64", na_value=np.nan))
     ok = pd.Series(finite, index=s.index)
     bad = present & ~ok
-    return ParsedNumbers(vals.where(ok), bad, decimal, ambiguous)
+    return ParsedNumbers(vals.where(ok), bad, decimal, ambiguous, n_comma != n_dot)
 
 
 # ------------------------------------------------------------------ dates ---

@@ -92,7 +92,7 @@ def test_matches_pandas_groupby_reference():
     tx = _tx(
         [
             (f"t{i}", f"M{rng.integers(0, 150)}", pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(h)), a)
-            for i, (h, a) in enumerate(zip(rng.integers(0, 24 * 365, n), rng.normal(30, 25, n)))
+            for i, (h, a) in enumerate(zip(rng.integers(0, 24 * 365, n), rng.normal(30, 25, n), strict=True))
         ]
     )
     f = member_features(Dataset(tx))

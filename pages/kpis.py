@@ -1,0 +1,201 @@
+"""KPI dashboard: every program KPI for a period, compared with the previous period."""
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from loyalty.kpi_defs import GROUPS, INVERSE_KPIS, KPI_DEFINITIONS
+from loyalty.kpi_frame import default_period, previous_period
+from loyalty.kpi_series import (
+    cohort_basis,
+    cohort_retention,
+    filter_members,
+    filter_options,
+    member_guest_comparison,
+    monthly_series,
+    points_balance_distribution,
+    redeemer_comparison,
+    tier_distribution,
+)
+from loyalty.kpis import compute_kpis, kpi_notes, kpi_table
+from ui import charts
+from ui.cache import cached, cached_filtered
+from ui.state import current_dataset, program_inputs, query_param, segment_filter, set_query_param
+from ui.widgets import download_table, kpi_tile, missing_table_notice, page_header, show_problem
+
+page_header(
+    "KPI dashboard",
+    "Membership, sales, points, value and voice KPIs for a period, compared with the previous period of the "
+    "same length. Hover the ⓘ of a tile for its formula.",
+)
+ds = current_dataset()
+inp = program_inputs()
+cur_sym = inp.currency
+if ds.transactions.empty:
+    show_problem("This dataset has no transactions, so there is nothing to measure. Upload transactions on the Data page.")
+    st.stop()
+
+# --- period (kept in the URL) ---------------------------------------------------------------
+first, last = (t.date() for t in ds.date_range())
+d_start, d_end = (t.date() for t in default_period(ds))
+
+
+def _date_param(name: str, default):
+    try:
+        value = pd.Timestamp(query_param(name, str(default))).date()
+    except ValueError:
+        return default
+    return min(max(value, first), last)
+
+
+c_period, c_prev = st.columns([2, 3])
+picked = c_period.date_input(
+    "Period (both days included)",
+    value=(_date_param("kpi_from", d_start), _date_param("kpi_to", d_end)),
+    min_value=first,
+    max_value=last,
+    help="Default: the last 12 months of data. KPIs are compared with the same number of days just before.",
+)
+if not isinstance(picked, tuple) or len(picked) != 2:
+    st.info("Pick the last day of the period.")
+    st.stop()
+start, end = picked
+set_query_param("kpi_from", start.isoformat())
+set_query_param("kpi_to", end.isoformat())
+p_start, p_end = previous_period(start, end)
+c_prev.caption(
+    f"Compared with **{p_start:%d %b %Y} – {p_end:%d %b %Y}** ({(end - start).days + 1} days). "
+    f"Point value {cur_sym}{inp.point_value:g}/point · gross margin {inp.gross_margin:.0%} · platform cost "
+    f"{cur_sym}{inp.monthly_platform_cost:,.0f}/month (sidebar)."
+)
+
+# --- member filters (tier/channel/region when present; kept in the URL) ---------------------
+options = cached(filter_options, ds)
+chosen: dict[str, list[str]] = {}
+if options:
+    fcols = st.columns(len(options))
+    for col, (name, values) in zip(fcols, options.items(), strict=True):
+        from_url = [v for v in (query_param(f"kpi_{name}", "") or "").split("|") if v in values]
+        chosen[name] = col.multiselect(f"Member {name}", values, default=from_url, key=f"kpi_f_{name}")
+        set_query_param(f"kpi_{name}", "|".join(chosen[name]) or None)
+members_filter = filter_members(ds, **chosen)
+seg = segment_filter()
+if seg is not None:
+    members_filter = seg if members_filter is None else members_filter & seg
+if members_filter is not None:
+    st.caption(
+        f"Filtered to {len(members_filter):,} members: member KPIs and revenue cover them only; guest figures "
+        "stay unfiltered as the comparison group."
+    )
+
+# --- KPIs -----------------------------------------------------------------------------------
+kw = dict(point_value=inp.point_value, margin=inp.gross_margin, monthly_platform_cost=inp.monthly_platform_cost)
+with st.spinner("Computing KPIs…"):
+    cur = cached_filtered(compute_kpis, ds, members_filter, str(start), str(end), **kw)
+    prev = cached_filtered(compute_kpis, ds, members_filter, str(p_start.date()), str(p_end.date()), **kw)
+notes = kpi_notes(ds, end, cur, members_filter=members_filter)
+missing = set(ds.missing())
+_FMT = {"num": "float", "years": "float"}
+
+
+def _tile(key: str) -> None:
+    d = KPI_DEFINITIONS[key]
+    value, before = cur.get(key, math.nan), prev.get(key, math.nan)
+    fmt = _FMT.get(d.unit, d.unit)
+    if key == "csat":  # a 1-5 mean, not a signed index like NPS
+        fmt = "float"
+    if fmt == "pct" or fmt == "score":
+        delta, delta_fmt = value - before, fmt  # percentage points / index points
+    else:
+        delta = (value - before) / abs(before) if before else math.nan  # relative change
+        delta_fmt = "pct"
+    help_text = d.formula
+    if math.isnan(value) and d.needs in missing:
+        help_text += f"\n\nNeeds the {d.needs} table: upload it on the Data page."
+    kpi_tile(d.label, value, fmt=fmt, delta=delta, delta_fmt=delta_fmt, help=help_text,
+             inverse=key in INVERSE_KPIS, currency=cur_sym)
+
+
+GROUP_NOTES = {"Points": notes["breakage"], "Value": notes["roi"] + " " + notes["clv"]}
+for group in GROUPS:
+    keys = [k for k, d in KPI_DEFINITIONS.items() if d.group == group]
+    st.subheader(group)
+    for i in range(0, len(keys), 5):
+        for col, key in zip(st.columns(5), keys[i : i + 5], strict=False):
+            with col:
+                _tile(key)
+    needs = {KPI_DEFINITIONS[k].needs for k in keys if math.isnan(cur.get(k, math.nan))}
+    for kind in sorted(needs & missing):
+        if not (kind == "ledger" and not math.isnan(cur["points_issued"])):
+            missing_table_notice(kind)
+    if group in GROUP_NOTES:
+        st.caption(GROUP_NOTES[group])
+
+table = kpi_table(cur, prev)
+with st.expander("All KPIs as a table (with formulas)"):
+    st.dataframe(table, hide_index=True, width="stretch")
+download_table(table, f"kpis_{start}_{end}", label="KPI table", key="dl_kpi_table")
+
+# --- charts ---------------------------------------------------------------------------------
+st.subheader("Trends and breakdowns")
+monthly = cached_filtered(monthly_series, ds, members_filter, str(start), str(end))
+tabs = st.tabs(["Sales & members", "Points", "Cohorts", "Tiers & balances", "Comparisons"])
+
+
+def _chart(chart, data: pd.DataFrame, name: str) -> None:
+    st.altair_chart(chart, width="stretch")
+    download_table(data, name, label="chart data", key=f"dl_{name}")
+
+
+with tabs[0]:
+    _chart(charts.revenue_active_chart(monthly, cur_sym), monthly[["month", "revenue", "transactions",
+           "active_members"]], "monthly_revenue_active")
+    if ds.members is None:
+        missing_table_notice("members")
+    else:
+        _chart(charts.new_members_chart(monthly), monthly[["month", "new_members", "members_total",
+               "member_growth_rate"]], "monthly_new_members")
+with tabs[1]:
+    pts = monthly[["month", "points_issued", "points_redeemed", "points_expired", "outstanding_points"]]
+    if pts["points_issued"].isna().all() and pts["points_redeemed"].isna().all():
+        missing_table_notice("ledger")
+    else:
+        _chart(charts.points_flow_chart(pts), pts, "monthly_points")
+        _chart(charts.outstanding_chart(pts), pts[["month", "outstanding_points"]], "monthly_outstanding_points")
+with tabs[2]:
+    basis = cached(cohort_basis, ds)
+    cohorts = cached_filtered(cohort_retention, ds, members_filter)
+    st.caption(f"Cohort = {basis}; cell = share of the cohort with >= 1 purchase that month (month 0 = joining month).")
+    if cohorts.empty:
+        st.info("No cohorts to show for this selection.")
+    else:
+        _chart(charts.cohort_heatmap(cohorts, basis), cohorts, "cohort_retention")
+with tabs[3]:
+    tiers = cached_filtered(tier_distribution, ds, members_filter)
+    if tiers.empty:
+        missing_table_notice("members") if ds.members is None else st.info("The members table has no tier column.")
+    else:
+        _chart(charts.share_bar_chart(tiers, "tier", "Members by current tier", "Tier"), tiers, "tier_distribution")
+    bal = cached_filtered(points_balance_distribution, ds, members_filter, str(end))
+    if bal.empty:
+        missing_table_notice("ledger")
+    else:
+        _chart(charts.share_bar_chart(bal, "band", f"Members by points balance on {end:%d %b %Y}",
+               "Points balance (points)"), bal, "points_balance_distribution")
+with tabs[4]:
+    mg = member_guest_comparison(cur)
+    _chart(charts.comparison_bars(mg, {"aov": (f"AOV ({cur_sym}/purchase)", ",.2f"),
+           "revenue": (f"Revenue ({cur_sym})", ",.0f"), "revenue_share": ("Share of revenue (%)", ".0%")},
+           "Members vs guests in the period"), mg, "member_vs_guest")
+    rc = redeemer_comparison(cur)
+    if rc["members"].isna().all():
+        missing_table_notice("ledger")
+    else:
+        _chart(charts.comparison_bars(rc, {"spend_per_member": (f"Spend per member ({cur_sym})", ",.0f"),
+               "frequency": ("Purchases per member", ",.1f"), "aov": (f"AOV ({cur_sym}/purchase)", ",.2f")},
+               "Active redeemers vs non-redeemers in the period"), rc, "redeemer_vs_non_redeemer")
+        st.caption(
+            f"Redeemers spent {cur['redeemer_uplift']:+.0%} per member vs non-redeemers. Members who redeem were "
+            "already heavier buyers (selection bias): this is a correlation, not the program's causal effect."
+        )
