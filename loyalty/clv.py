@@ -150,7 +150,11 @@ def rfm_summary(
     end_p = end.to_period(unit).ordinal
     cal_p = cal_end.to_period(unit).ordinal
     df = pd.DataFrame(
-        {"id": tx[customer_id_col].to_numpy(), "p": per.to_numpy(), "amt": tx[monetary_value_col].to_numpy(float)}
+        {
+            "id": tx[customer_id_col].to_numpy(),
+            "p": per.to_numpy(),
+            "amt": tx[monetary_value_col].to_numpy(float),
+        }
     )
     df = df[df["p"] <= end_p]
     merged = df.groupby(["id", "p"], sort=True, observed=True)["amt"].sum().reset_index()
@@ -283,7 +287,9 @@ def fit_bgnbd(
 
     res = optimize.minimize(nll, np.log(initial), method="L-BFGS-B", bounds=[(-12, 12)] * 4)
     if not res.success or not np.isfinite(res.fun):
-        res2 = optimize.minimize(nll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10})
+        res2 = optimize.minimize(
+            nll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10}
+        )
         if res2.fun <= res.fun:
             res = res2
     r, alpha, a, b = np.exp(res.x)
@@ -297,8 +303,15 @@ def fit_bgnbd(
             "far from the purchase rhythm (try weeks instead of days)."
         )
     return BGNBDFit(
-        float(r), float(alpha), float(a), float(b), float(-res.fun * total), converged,
-        str(res.message), int(total), float(summary.attrs.get("period_days", 1.0)),
+        float(r),
+        float(alpha),
+        float(a),
+        float(b),
+        float(-res.fun * total),
+        converged,
+        str(res.message),
+        int(total),
+        float(summary.attrs.get("period_days", 1.0)),
     )
 
 
@@ -309,8 +322,8 @@ def p_alive(fit: BGNBDFit, x, t_x, T) -> np.ndarray:
     T = np.asarray(T, float)
     r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.log(a) - np.log(b + np.maximum(x, 1) - 1) + (r + x) * (
-            np.log(alpha + T) - np.log(alpha + t_x)
+        log_ratio = (
+            np.log(a) - np.log(b + np.maximum(x, 1) - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         )
     return np.where(x > 0, special.expit(-log_ratio), 1.0)
 
@@ -337,8 +350,11 @@ def conditional_expected_purchases(fit: BGNBDFit, t, x, t_x, T) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         odds = np.where(
             x > 0,
-            np.exp(np.log(a) - np.log(b + np.maximum(x, 1) - 1)
-                   + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))),
+            np.exp(
+                np.log(a)
+                - np.log(b + np.maximum(x, 1) - 1)
+                + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+            ),
             0.0,
         )
     return head * body / (1 + odds)
@@ -350,8 +366,13 @@ def gamma_gamma_loglik(params: tuple[float, float, float], x: np.ndarray, m: np.
     p, q, v = params
     px = p * x
     return (
-        special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-        + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v)
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(v)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(x * m + v)
     )
 
 
@@ -396,7 +417,9 @@ def fit_gamma_gamma(
     notes: list[str] = []
     bad = rep & ~(m > 0)
     if bad.any():
-        notes.append(f"{int(bad.sum())} repeat buyers with zero or negative mean spend were left out of the spend model.")
+        notes.append(
+            f"{int(bad.sum())} repeat buyers with zero or negative mean spend were left out of the spend model."
+        )
     use = rep & (m > 0) & np.isfinite(m)
     if use.sum() < min_repeat_buyers:
         raise ModelError(
@@ -431,8 +454,12 @@ def fit_gamma_gamma(
         raise ModelError(f"The Gamma-Gamma spend model did not converge ({res.message}).")
     ll = float(np.sum(gamma_gamma_loglik((p, q, v), x, m)))
     if q <= 1:
-        notes.append("Fitted q <= 1: the mean spend of the population is undefined; expected spend is unreliable.")
-    return GammaGammaFit(float(p), float(q), float(v), ll, converged, str(res.message), int(len(x)), corr, tuple(notes))
+        notes.append(
+            "Fitted q <= 1: the mean spend of the population is undefined; expected spend is unreliable."
+        )
+    return GammaGammaFit(
+        float(p), float(q), float(v), ll, converged, str(res.message), int(len(x)), corr, tuple(notes)
+    )
 
 
 def expected_spend(fit: GammaGammaFit, x, m) -> np.ndarray:
@@ -539,11 +566,20 @@ def calibration_holdout(
     """
     s = rfm_summary(transactions, holdout_end, freq, freq_multiplier, calibration_end, **cols)
     fit = fit_bgnbd(s)
-    pred = conditional_expected_purchases(fit, s["duration_holdout"].to_numpy(), s["frequency"], s["recency"], s["T"])
+    pred = conditional_expected_purchases(
+        fit, s["duration_holdout"].to_numpy(), s["frequency"], s["recency"], s["T"]
+    )
     actual = s["frequency_holdout"].to_numpy()
     bucket = np.minimum(s["frequency"].to_numpy(), max_bucket).astype(int)
     labels = [str(i) for i in range(max_bucket)] + [f"{max_bucket}+"]
-    frame = pd.DataFrame({"bucket": np.array(labels, dtype=object)[bucket], "order": bucket, "actual": actual, "predicted": pred})
+    frame = pd.DataFrame(
+        {
+            "bucket": np.array(labels, dtype=object)[bucket],
+            "order": bucket,
+            "actual": actual,
+            "predicted": pred,
+        }
+    )
     table = (
         frame.groupby(["order", "bucket"])
         .agg(customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
@@ -561,3 +597,102 @@ def calibration_holdout(
         (tot_p - tot_a) / tot_a if tot_a else float("nan"),
         float(s["duration_holdout"].iloc[0]) if len(s) else 0.0,
     )
+
+
+# --------------------------------------------------------------------------- dataset-level helpers
+def member_rfm_summary(
+    dataset,
+    period_days: int = 7,
+    *,
+    calibration_end: pd.Timestamp | str | None = None,
+    observation_end: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """:func:`rfm_summary` of a :class:`~loyalty.schema.Dataset`'s member purchases.
+
+    Purchases = member transactions with ``amount > 0`` (returns and guests are not
+    purchases); days are bucketed (same-day purchases merged) and time is measured in
+    periods of ``period_days`` days (7 = weeks, as in the literature).
+    """
+    tx = dataset.member_transactions
+    tx = tx.loc[tx["amount"] > 0, ["member_id", "timestamp", "amount"]]
+    if tx.empty:
+        raise ModelError("No member purchases (transactions with a member id and amount > 0) to model.")
+    end = observation_end if observation_end is not None else tx["timestamp"].max().normalize()
+    return rfm_summary(tx, end, "D", period_days, calibration_end)
+
+
+@dataclass(frozen=True)
+class CLVModels:
+    """The fitted purchase (BG/NBD) and spend (Gamma-Gamma) models of a program."""
+
+    summary: pd.DataFrame
+    bgnbd: BGNBDFit
+    gamma_gamma: GammaGammaFit
+    period_days: int
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.gamma_gamma.warnings
+
+
+def fit_models(dataset, period_days: int = 7) -> CLVModels:
+    """Fit BG/NBD and Gamma-Gamma on a dataset's member purchases (raises :class:`ModelError`)."""
+    summary = member_rfm_summary(dataset, period_days)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the correlation warning is kept in .notes
+        gg = fit_gamma_gamma(summary)
+    return CLVModels(summary, fit_bgnbd(summary), gg, period_days)
+
+
+def p_alive_matrix(fit: BGNBDFit, max_frequency: int, T: float, n_recency: int = 25) -> pd.DataFrame:
+    """P(alive) on a grid of frequency 0..``max_frequency`` x recency 0..``T`` (periods), age ``T``.
+
+    Tidy frame: ``frequency``, ``recency`` (periods), ``p_alive``. Frequency-0 cells are
+    only defined at recency 0 (no repeat purchase yet) and are returned there only.
+    """
+    freq = np.arange(0, max(int(max_frequency), 1) + 1)
+    rec = np.linspace(0, T, n_recency)
+    F, R = np.meshgrid(freq, rec, indexing="ij")
+    keep = (F > 0) | (R == 0)
+    F, R = F[keep], R[keep]
+    return pd.DataFrame({"frequency": F, "recency": R, "p_alive": p_alive(fit, F, R, np.full(F.shape, T))})
+
+
+def clv_by_segment(values: pd.DataFrame, labels: pd.Series, names: dict[int, str]) -> pd.DataFrame:
+    """CLV per segment: ``members``, ``mean_clv``, ``total_clv``, ``share_of_clv``, ``mean_p_alive``.
+
+    Members of a segment without a purchase (not in ``values``) count with CLV 0 and
+    are reported in ``without_purchase``.
+    """
+    seg = labels.map(names).rename("segment")
+    v = values.reindex(labels.index)
+    frame = pd.DataFrame({"segment": seg, "clv": v["clv"].fillna(0.0), "p_alive": v["p_alive"]})
+    frame["no_purchase"] = v["clv"].isna()
+    out = frame.groupby("segment", sort=False).agg(
+        members=("clv", "size"),
+        without_purchase=("no_purchase", "sum"),
+        mean_clv=("clv", "mean"),
+        total_clv=("clv", "sum"),
+        mean_p_alive=("p_alive", "mean"),
+    )
+    total = out["total_clv"].sum()
+    out["share_of_clv"] = out["total_clv"] / total if total else np.nan
+    return out.sort_values("total_clv", ascending=False)
+
+
+def member_calibration_check(
+    dataset, calibration_end: pd.Timestamp | str, holdout_end: pd.Timestamp | str, period_days: int = 7
+) -> CalibrationCheck:
+    """:func:`calibration_holdout` on a dataset's member purchases (``amount > 0``)."""
+    tx = dataset.member_transactions
+    tx = tx.loc[tx["amount"] > 0, ["member_id", "timestamp", "amount"]]
+    if pd.Timestamp(calibration_end) >= pd.Timestamp(holdout_end):
+        raise ModelError("The calibration window must end before the holdout window ends.")
+    return calibration_holdout(tx, calibration_end, holdout_end, freq="D", freq_multiplier=period_days)
+
+
+def default_calibration_end(dataset, holdout_days: int = 182) -> pd.Timestamp:
+    """Calibration end leaving ``holdout_days`` (at most a third of the history) for the holdout."""
+    start, end = dataset.date_range()
+    span = (end.normalize() - start.normalize()).days
+    return end.normalize() - pd.Timedelta(days=min(holdout_days, max(span // 3, 1)))

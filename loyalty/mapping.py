@@ -1,16 +1,4 @@
-"""Header synonyms: which source column holds which canonical column.
-
-Headers are compared after :func:`normalise_header` (lower case, accents and
-punctuation removed, camelCase split, spaces removed), so ``Customer ID``,
-``CustomerID``, ``customer_id`` and ``CUSTOMER-ID`` are the same, and
-``N° client``, ``Numéro de carte``, ``Date d'achat`` and ``Montant TTC (€)``
-match their French synonyms. :func:`suggest_mapping` is what the Data page
-shows (and lets the user override).
-
-Besides the canonical columns of :mod:`loyalty.schema`, transactions accept
-two *helper* columns used for line-item exports: ``quantity`` and
-``unit_price`` (amount = quantity x unit price, summed per transaction).
-"""
+"""Header synonyms: which source column holds which canonical column.  Headers are compared after :func:`normalise_header` (lower case, accents and punctuation removed, camelCase split, spaces removed), so ``Customer ID``, ``CustomerID``, ``customer_id`` and ``CUSTOMER-ID`` are the same, and ``N° client``, ``Numéro de carte``, ``Date d'achat`` and ``Montant TTC (€)`` match their French synonyms. :func:`suggest_mapping` is what the Data page shows (and lets the user override).  Besides the canonical columns of :mod:`loyalty.schema`, transactions accept two *helper* columns used for line-item exports: ``quantity`` and ``unit_price`` (amount = quantity x unit price, summed per transaction)."""
 
 from __future__ import annotations
 
@@ -24,28 +12,35 @@ from loyalty.schema import SPECS
 #: Helper (non-canonical) columns a source may provide, per table kind.
 HELPER_COLUMNS: dict[str, tuple[str, ...]] = {"transactions": ("quantity", "unit_price")}
 
+# fmt: off
 _MEMBER_ID = (
     "member id", "member", "member number", "member no", "membership number", "membership id",
-    "customer id", "customer", "customer number", "customer no", "customer code", "cust id",
-    "client id", "client", "id client", "n client", "no client", "num client", "numero client",
-    "numero de client", "code client", "ref client", "reference client",
-    "card number", "card no", "card id", "card", "loyalty id", "loyalty card", "loyalty number",
-    "loyalty card number", "numero de carte", "numero carte", "n carte", "n de carte", "carte",
-    "carte fidelite", "numero carte fidelite", "numero de carte fidelite",
-    "adherent", "id adherent", "n adherent", "numero adherent", "numero d adherent",
-    "membre", "id membre", "numero membre", "user id", "account id", "account number", "contact id",
-)  # fmt: skip
+    "customer id",
+    "customer", "customer number", "customer no", "customer code", "cust id", "client id", "client",
+    "id client", "n client", "no client", "num client", "numero client", "numero de client", "code client",
+    "ref client", "reference client", "card number", "card no", "card id", "card", "loyalty id",
+    "loyalty card",
+    "loyalty number", "loyalty card number", "numero de carte", "numero carte", "n carte", "n de carte",
+    "carte", "carte fidelite", "numero carte fidelite", "numero de carte fidelite", "adherent",
+    "id adherent",
+    "n adherent", "numero adherent", "numero d adherent", "membre", "id membre", "numero membre", "user id",
+    "account id", "account number", "contact id",
+)
+# fmt: on
 
+# fmt: off
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "transactions": {
         "transaction_id": (
             "transaction id", "transaction", "txn id", "trans id", "transaction number", "transaction no",
             "receipt", "receipt id", "receipt number", "receipt no", "ticket", "ticket id", "n ticket",
             "numero ticket", "numero de ticket", "no ticket", "order id", "order", "order number",
-            "order no", "invoice", "invoice no", "invoice number", "invoice id", "facture", "n facture",
-            "numero facture", "numero de facture", "id transaction", "id vente", "vente id",
-            "numero de vente", "commande", "n commande", "numero commande", "numero de commande",
-            "id commande", "reference transaction", "ref transaction", "basket id", "sale id", "id",
+            "order no",
+            "invoice", "invoice no", "invoice number", "invoice id", "facture", "n facture",
+            "numero facture",
+            "numero de facture", "id transaction", "id vente", "vente id", "numero de vente", "commande",
+            "n commande", "numero commande", "numero de commande", "id commande", "reference transaction",
+            "ref transaction", "basket id", "sale id", "id",
         ),
         "member_id": _MEMBER_ID,
         "timestamp": (
@@ -54,31 +49,36 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "sale date", "sales date", "receipt date", "date d achat", "date achat", "date de l achat",
             "date transaction", "date de transaction", "date vente", "date de vente", "date commande",
             "date de commande", "date ticket", "date du ticket", "date heure", "date et heure",
-            "date facture", "date de facture", "created at", "created", "time", "horodatage",
+            "date facture", "date de facture",
+            "created at", "created", "time", "horodatage",
         ),
         "amount": (
             "amount", "total", "total amount", "amount paid", "paid", "gross amount", "amount incl tax",
-            "total incl tax", "sales", "sale amount", "sales amount", "revenue", "value", "spend",
-            "basket", "basket value", "order total", "order amount", "transaction amount", "net sales",
-            "montant", "montant ttc", "montant total", "montant total ttc", "total ttc", "prix total",
+            "total incl tax", "sales", "sale amount", "sales amount", "revenue", "value", "spend", "basket",
+            "basket value", "order total", "order amount", "transaction amount", "net sales", "montant",
+            "montant ttc", "montant total", "montant total ttc", "total ttc", "prix total",
             "chiffre d affaires", "ca", "ca ttc", "montant paye", "montant achat", "montant de l achat",
             "montant du ticket", "panier", "valeur", "depense", "total paye",
         ),
         "store": (
             "store", "store id", "store name", "store code", "shop", "shop id", "magasin", "code magasin",
-            "id magasin", "nom magasin", "boutique", "point de vente", "pdv", "site", "location",
-            "branch", "outlet", "agence", "enseigne",
+            "id magasin", "nom magasin", "boutique", "point de vente", "pdv", "site", "location", "branch",
+            "outlet", "agence", "enseigne",
         ),
-        "channel": ("channel", "sales channel", "canal", "canal de vente", "canal vente", "source"),
+        "channel": (
+            "channel", "sales channel", "canal", "canal de vente", "canal vente", "source",
+        ),
         "points_earned": (
-            "points earned", "earned points", "points", "points gagnes", "points acquis",
-            "points credites", "points cumules", "points awarded",
+            "points earned", "earned points", "points", "points gagnes", "points acquis", "points credites",
+            "points cumules", "points awarded",
         ),
         "points_redeemed": (
             "points redeemed", "redeemed points", "points used", "points spent", "points burned",
             "points utilises", "points depenses", "points consommes", "points echanges",
         ),
-        "quantity": ("quantity", "qty", "quantite", "qte", "units", "nb articles", "nombre d articles"),
+        "quantity": (
+            "quantity", "qty", "quantite", "qte", "units", "nb articles", "nombre d articles",
+        ),
         "unit_price": (
             "unit price", "price", "unit cost price", "prix", "prix unitaire", "pu", "prix unitaire ttc",
             "price each", "item price",
@@ -91,10 +91,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "joined", "joined at", "joined on", "date joined", "signup date", "sign up date", "signup",
             "registration date", "registered at", "registered", "member since", "membre depuis",
             "date inscription", "date d inscription", "inscription", "date adhesion", "date d adhesion",
-            "adhesion", "date creation", "date de creation", "creation date", "created at", "created",
+            "adhesion",
+            "date creation", "date de creation", "creation date", "created at", "created",
             "date d enrolement", "opt in date", "date", "start date", "date debut",
         ),
-        "tier": ("tier", "tier name", "level", "status", "niveau", "statut", "palier", "rang", "grade"),
+        "tier": (
+            "tier", "tier name", "level", "status", "niveau", "statut", "palier", "rang", "grade",
+        ),
         "channel": (
             "channel", "enrolment channel", "enrollment channel", "acquisition channel", "signup channel",
             "source", "canal", "canal d inscription", "canal inscription", "canal d acquisition", "origine",
@@ -122,7 +125,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "event": (
             "event", "event type", "type", "operation", "operation type", "type operation",
             "type d operation", "movement", "movement type", "mouvement", "type de mouvement",
-            "type mouvement", "nature", "transaction type", "action", "evenement", "kind",
+            "type mouvement",
+            "nature", "transaction type", "action", "evenement", "kind",
         ),
         "points": (
             "points", "point", "points amount", "nb points", "nombre de points", "delta", "points delta",
@@ -139,17 +143,26 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "nps", "nps score", "score nps", "nps note", "note nps", "recommend", "likelihood to recommend",
             "recommendation", "recommandation", "note recommandation", "score", "note",
         ),
-        "csat": ("csat", "csat score", "satisfaction", "note satisfaction", "score satisfaction", "satisfaction score"),
+        "csat": (
+            "csat", "csat score", "satisfaction", "note satisfaction", "score satisfaction",
+            "satisfaction score",
+        ),
     },
     "costs": {
-        "month": ("month", "mois", "period", "periode", "date", "month start", "yearmonth"),
+        "month": (
+            "month", "mois", "period", "periode", "date", "month start", "yearmonth",
+        ),
         "category": (
             "category", "categorie", "cost type", "type", "poste", "poste de cout", "nature", "libelle",
             "cost category", "item",
         ),
-        "amount": ("amount", "cost", "costs", "montant", "cout", "couts", "total", "value", "valeur", "depense", "spend"),
+        "amount": (
+            "amount", "cost", "costs", "montant", "cout", "couts", "total", "value", "valeur", "depense",
+            "spend",
+        ),
     },
 }
+# fmt: on
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -204,12 +217,7 @@ def _score(header: str, kind: str, target: str) -> int:
 
 
 def suggest_mapping(columns: Iterable[object], kind: str) -> dict[str, str]:
-    """Infer ``{canonical column: source column}`` from header synonyms.
-
-    Each source column is used at most once; exact synonym matches win over
-    partial ones, and at equal score the canonical column listed first in the
-    schema wins. Unmatched canonical columns are absent from the result.
-    """
+    """Infer ``{canonical column: source column}`` from header synonyms.  Each source column is used at most once; exact synonym matches win over partial ones, and at equal score the canonical column listed first in the schema wins. Unmatched canonical columns are absent from the result."""
     if kind not in SYNONYMS:
         raise KeyError(kind)
     cols = [str(c) for c in columns]
@@ -259,6 +267,8 @@ def personal_header(name: object) -> bool:
     """Whether a header names personal data (names, emails, phones, addresses)."""
     norm = normalise_header(name)
     # "store name", "nom magasin", "product name" describe things, not people.
-    if re.search(r"\b(?:store|shop|magasin|boutique|product|produit|article|item|tier|segment|campaign|file)\b", norm):
+    if re.search(
+        r"\b(?:store|shop|magasin|boutique|product|produit|article|item|tier|segment|campaign|file)\b", norm
+    ):
         return False
     return bool(_PERSONAL_HEADER.search(norm))

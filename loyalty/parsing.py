@@ -15,6 +15,7 @@ second per column.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Literal
 
 import numpy as np
@@ -79,8 +80,21 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
         vals = s.astype("float64")
         bad = pd.Series(~np.isfinite(vals.to_numpy()) & vals.notna().to_numpy(), index=s.index)
         return ParsedNumbers(vals.mask(bad), bad, ".", False, False)
+    if pd.api.types.is_object_dtype(s.dtype):
+        # Mixed Excel column: typed number cells are taken as they are, text cells are parsed.
+        typed = _typed_mask(s, (int, float, np.number))
+        if typed.any():
+            direct = parse_numbers(pd.to_numeric(s.where(typed), errors="coerce").astype("float64"))
+            text = parse_numbers(s.where(~typed).astype("str"), decimal_hint)
+            vals = direct.values.where(typed, text.values)
+            bad = (direct.bad & typed) | (text.bad & ~typed)
+            return ParsedNumbers(vals, bad, text.decimal, text.ambiguous, text.decided)
+        s = s.astype("str")
     text = as_text(s)
     present = text.notna()
+    fast = _plain_numbers(text, present)
+    if fast is not None:
+        return fast
     t = text.fillna("")
     # Accounting negatives "(12.50)" and trailing minus "12.50-".
     paren = t.str.match(r"^\(.*\)$")
@@ -99,9 +113,11 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
     comma_dec = (has_comma & has_dot & t.str.match(r"^[0-9.]*,[0-9]*$")) | t.str.match(
         r"^[0-9]*,(?:[0-9]{1,2}|[0-9]{4,})$"
     )
-    dot_dec = (has_comma & has_dot & t.str.match(r"^[0-9,]*\.[0-9]*$")) | t.str.match(
-        r"^[0-9]*\.(?:[0-9]{1,2}|[0-9]{4,})$"
-    ) | t.str.match(r"^[0-9]{1,3}(?:,[0-9]{3}){2,}$")
+    dot_dec = (
+        (has_comma & has_dot & t.str.match(r"^[0-9,]*\.[0-9]*$"))
+        | t.str.match(r"^[0-9]*\.(?:[0-9]{1,2}|[0-9]{4,})$")
+        | t.str.match(r"^[0-9]{1,3}(?:,[0-9]{3}){2,}$")
+    )
     comma_dec |= t.str.match(r"^[0-9]{1,3}(?:\.[0-9]{3}){2,}$")
     n_comma, n_dot = int((comma_dec & present).sum()), int((dot_dec & present & ~sci).sum())
     # Ambiguous only if some value has a separator the data could not explain ("1,234").
@@ -113,10 +129,14 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
     else:
         decimal = decimal_hint if decimal_hint in (".", ",") else "."
     thousands = "." if decimal == "," else ","
-    t_thou, t_dec = ("\\" + thousands if thousands == "." else thousands), ("\\" + decimal if decimal == "." else decimal)
-    well_formed = t.str.match(
-        rf"^(?:[0-9]+|[0-9]{{1,3}}(?:{t_thou}[0-9]{{3}})+)(?:{t_dec}[0-9]*)?$|^{t_dec}[0-9]+$"
-    ) | sci
+    t_thou, t_dec = (
+        ("\\" + thousands if thousands == "." else thousands),
+        ("\\" + decimal if decimal == "." else decimal),
+    )
+    well_formed = (
+        t.str.match(rf"^(?:[0-9]+|[0-9]{{1,3}}(?:{t_thou}[0-9]{{3}})+)(?:{t_dec}[0-9]*)?$|^{t_dec}[0-9]+$")
+        | sci
+    )
     cleaned = t.str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
     cleaned = cleaned.where(~sci, t)
     vals = pd.to_numeric(cleaned.where(well_formed & present), errors="coerce").astype("float64")
@@ -125,6 +145,31 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
     ok = pd.Series(finite, index=s.index)
     bad = present & ~ok
     return ParsedNumbers(vals.where(ok), bad, decimal, ambiguous, n_comma != n_dot)
+
+
+def _typed_mask(s: pd.Series, types: tuple[type, ...]) -> pd.Series:
+    """Which cells of an object column hold Python values of ``types`` (bools excluded).
+
+    Only object columns (mixed Excel cells) get here; they are small because
+    reading Excel is itself cell by cell.
+    """
+    return s.map(lambda v: isinstance(v, types) and not isinstance(v, bool)).astype(bool)
+
+
+def _plain_numbers(text: pd.Series, present: pd.Series) -> ParsedNumbers | None:
+    """Fast path for machine exports: every value is ``-123``, ``-12.5`` or ``-12,50``."""
+    plain = text.str.match(r"^-?[0-9]+(?:[.,][0-9]{1,2})?$") | ~present
+    if not plain.all():
+        return None
+    has_dot = bool(text.str.contains(".", regex=False).any())
+    has_comma = bool(text.str.contains(",", regex=False).any())
+    if has_dot and has_comma:
+        return None
+    decimal = "," if has_comma else "."
+    cleaned = text.str.replace(",", ".", regex=False) if has_comma else text
+    vals = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    no = pd.Series(False, index=text.index)
+    return ParsedNumbers(vals, no, decimal, False, has_dot or has_comma)
 
 
 # ------------------------------------------------------------------ dates ---
@@ -208,6 +253,19 @@ def parse_dates(s: pd.Series, order: str | None = "dayfirst") -> ParsedDates:
         vals[ok] = _EXCEL_EPOCH + pd.to_timedelta(num[ok], unit="D")
         return ParsedDates(vals, num.notna() & ~serial, serial & ~in_ns, "iso")
 
+    if pd.api.types.is_object_dtype(s.dtype):
+        # Mixed Excel column: typed date cells are taken as they are, text cells are parsed.
+        typed = _typed_mask(s, (datetime, date, pd.Timestamp))
+        if typed.any():
+            direct = parse_dates(pd.to_datetime(s.where(typed), errors="coerce"))
+            text = parse_dates(s.where(~typed).astype("str"), order)
+            return ParsedDates(
+                direct.values.where(typed, text.values),
+                (direct.bad & typed) | (text.bad & ~typed),
+                (direct.out_of_range & typed) | (text.out_of_range & ~typed),
+                text.order,
+            )
+        s = s.astype("str")
     text = as_text(s)
     present = text.notna()
     t = text.fillna("")

@@ -23,7 +23,7 @@ import os
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 import numpy as np
@@ -61,6 +61,7 @@ class RawTable:
     sheet: str | None = None
     blank_rows: int = 0
     warnings: tuple[str, ...] = field(default=())
+    sheets: tuple[str, ...] = field(default=())  # all sheets of an Excel workbook
 
 
 # ----------------------------------------------------------------- bytes ---
@@ -108,7 +109,9 @@ def detect_format(data: bytes) -> str:
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
-            raise ImportProblem("The file looks like a damaged ZIP/Excel file and cannot be opened.") from None
+            raise ImportProblem(
+                "The file looks like a damaged ZIP/Excel file and cannot be opened."
+            ) from None
         if "xl/workbook.xml" in names:
             return "xlsx"
         if "content.xml" in names:
@@ -148,11 +151,15 @@ def _unwrap(data: bytes) -> bytes:
                 f"The ZIP archive must contain exactly one CSV, Excel or Parquet file; it contains: {found}."
             )
         if tables[0].file_size > MAX_DECOMPRESSED:
-            raise ImportProblem("The file inside the ZIP archive is larger than 1.5 GB; filter it by date first.")
+            raise ImportProblem(
+                "The file inside the ZIP archive is larger than 1.5 GB; filter it by date first."
+            )
         try:
             return zf.read(tables[0])
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-            raise ImportProblem(f"Cannot extract {tables[0].filename!r} from the ZIP archive: {exc}.") from None
+            raise ImportProblem(
+                f"Cannot extract {tables[0].filename!r} from the ZIP archive: {exc}."
+            ) from None
     return data
 
 
@@ -270,7 +277,9 @@ def _read_csv(text: str, sep: str, skip: int) -> tuple[pd.DataFrame, list[str]]:
     except pd.errors.EmptyDataError:
         raise ImportProblem("The file is empty: no header line was found.") from None
     except (pd.errors.ParserError, ValueError, csv.Error, IndexError) as exc:
-        raise ImportProblem(f"The file could not be read as a table ({SEPARATOR_NAMES[sep]}-separated): {exc}") from None
+        raise ImportProblem(
+            f"The file could not be read as a table ({SEPARATOR_NAMES[sep]}-separated): {exc}"
+        ) from None
     return frame, warnings
 
 
@@ -304,7 +313,9 @@ def _drop_blank(raw: RawTable) -> RawTable:
     for c in f.columns:
         col = f[c]
         if col.dtype == "str" or pd.api.types.is_object_dtype(col.dtype):
-            filled = col.notna().to_numpy() & (col.astype("str").str.strip() != "").fillna(False).to_numpy(dtype=bool)
+            filled = col.notna().to_numpy() & (col.astype("str").str.strip() != "").fillna(False).to_numpy(
+                dtype=bool
+            )
         else:
             filled = col.notna().to_numpy()
         blank &= ~filled
@@ -313,7 +324,7 @@ def _drop_blank(raw: RawTable) -> RawTable:
     n = int(blank.sum())
     keep = ~blank
     frame = f[keep].reset_index(drop=True)
-    return RawTable(frame, raw.rows[keep], raw.format, raw.separator, raw.encoding, raw.sheet, n, raw.warnings)
+    return replace(raw, frame=frame, rows=raw.rows[keep], blank_rows=n)
 
 
 # ----------------------------------------------------------------- excel ---
@@ -337,6 +348,14 @@ def _open_workbook(data: bytes):
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise ImportProblem(f"The Excel file could not be opened: {exc}.") from None
+
+
+def other_sheets(names: list[str] | tuple[str, ...], current: str | None) -> str:
+    """Message suffix pointing at the workbook's other sheets."""
+    others = [n for n in names if n != current]
+    if not others:
+        return ""
+    return f" The workbook also has: {', '.join(map(repr, others[:10]))} (choose the sheet)."
 
 
 def _cell_text(v: object) -> object:
@@ -376,7 +395,7 @@ def read_excel_table(data: bytes, sheet: str | int | None = None) -> RawTable:
     finally:
         wb.close()
     if not cells or not any(any(v is not None and str(v).strip() for v in r) for r in cells):
-        raise ImportProblem(f"Sheet {name!r} is empty.")
+        raise ImportProblem(f"Sheet {name!r} is empty." + other_sheets(names, name))
     width = max(len(r) for r in cells)
     grid = pd.DataFrame([r + [None] * (width - len(r)) for r in cells], dtype=object)
 
@@ -387,7 +406,7 @@ def read_excel_table(data: bytes, sheet: str | int | None = None) -> RawTable:
     hdr = 0
     for i, (n_text, n_filled) in enumerate(zip(text_counts, filled_counts, strict=True)):
         # The header: mostly text cells, at least 2, nearly as wide as the widest header-like row.
-        if n_text >= max(2 if best >= 2 else 1, int(0.6 * best)) and n_text >= 0.8 * n_filled:
+        if n_text >= max(2 if best >= 2 else 1, 0.8 * best) and n_text >= 0.8 * n_filled:
             hdr = i
             break
     header = list(grid.iloc[hdr])
@@ -419,15 +438,20 @@ def read_excel_table(data: bytes, sheet: str | int | None = None) -> RawTable:
     body = grid.iloc[hdr + 1 :].reset_index(drop=True)
     body.columns = names_out
     # Columns with neither a header nor any value are formatting leftovers.
-    empty = [c for j, c in enumerate(names_out) if header[j] is None and not group[j] and body[c].isna().all()]
+    empty = [
+        c for j, c in enumerate(names_out) if header[j] is None and not group[j] and body[c].isna().all()
+    ]
     body = body.drop(columns=empty)
     for c in body.columns:
         col = body[c].infer_objects()
-        if pd.api.types.is_object_dtype(col.dtype) or col.dtype == "str":
-            col = col.map(_cell_text).astype("str")
+        if pd.api.types.is_object_dtype(col.dtype):
+            # Mixed cells stay Python objects (typed numbers/dates are parsed as such), blanks become NaN.
+            col = col.where(col.map(lambda v: v is not None and not (isinstance(v, str) and not v.strip())))
+            if col.map(lambda v: isinstance(v, str) or v is None or v != v).all():
+                col = col.astype("str")
         body[c] = col
     rows = np.arange(len(body), dtype="int64") + hdr + 2
-    return _drop_blank(RawTable(body, rows, "xlsx", None, None, name, 0, tuple(warnings)))
+    return _drop_blank(RawTable(body, rows, "xlsx", None, None, name, 0, tuple(warnings), tuple(names)))
 
 
 # --------------------------------------------------------------- parquet ---
@@ -457,7 +481,9 @@ def read_raw(data: bytes, sheet: str | int | None = None) -> RawTable:
     data = _unwrap(data)
     fmt = detect_format(data)
     if fmt in ("gzip", "zip"):
-        raise ImportProblem("Nested archives are not supported: upload the CSV, Excel or Parquet file itself.")
+        raise ImportProblem(
+            "Nested archives are not supported: upload the CSV, Excel or Parquet file itself."
+        )
     if fmt == "xlsx":
         return read_excel_table(data, sheet)
     if fmt == "parquet":

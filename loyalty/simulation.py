@@ -91,7 +91,7 @@ class PreparedHistory:
 
     Attributes
     ----------
-    member_ids : ndarray of object
+    member_ids : Index of str
         Member id of each integer code.
     tx_member, tx_time, tx_amount : ndarray
         Transactions sorted by member code, then time (ns), then input order.
@@ -112,7 +112,7 @@ class PreparedHistory:
         What was ignored and why (guest rows, incomplete rows).
     """
 
-    member_ids: np.ndarray
+    member_ids: pd.Index
     tx_member: np.ndarray
     tx_time: np.ndarray
     tx_amount: np.ndarray
@@ -201,7 +201,7 @@ def prepare(transactions: pd.DataFrame, redemptions: pd.DataFrame | None = None)
     if (bad & ~guest).any():
         notes.append(f"{int((bad & ~guest).sum()):,} member transactions without a valid timestamp or amount ignored.")
     keep = ~guest & ~bad
-    ids_tx = t_mem.to_numpy(dtype=object)[keep]
+    ids_tx = t_mem[keep]
     t_time, t_amt = t_time[keep], t_amt[keep]
 
     if redemptions is not None and len(redemptions):
@@ -211,16 +211,20 @@ def prepare(transactions: pd.DataFrame, redemptions: pd.DataFrame | None = None)
         r_ok = redemptions["member_id"].notna().to_numpy() & (r_time != np.iinfo(np.int64).min) & np.isfinite(r_pts)
         if (~r_ok).any():
             notes.append(f"{int((~r_ok).sum()):,} redemptions without member id, timestamp or points ignored.")
-        ids_rd = redemptions["member_id"].to_numpy(dtype=object)[r_ok]
+        ids_rd = redemptions["member_id"][r_ok]
         r_time, r_pts = r_time[r_ok], r_pts[r_ok]
     else:
-        ids_rd = np.empty(0, dtype=object)
+        ids_rd = pd.Series([], dtype="str")
         r_time = np.empty(0, dtype=np.int64)
         r_pts = np.empty(0, dtype=np.float64)
 
-    codes, uniques = pd.factorize(pd.Series(np.concatenate([ids_tx, ids_rd]), dtype=object).astype(str))
-    codes = codes.astype(np.int64)
-    c_tx, c_rd = codes[: len(ids_tx)], codes[len(ids_tx) :]
+    c_tx, uniques = _factorize(ids_tx)
+    c_rd = uniques.get_indexer(_as_str(ids_rd)).astype(np.int64) if len(ids_rd) else np.empty(0, np.int64)
+    new = c_rd < 0
+    if new.any():  # members who only redeem
+        extra, extra_ids = _factorize(ids_rd[new])
+        c_rd[new] = extra + len(uniques)
+        uniques = uniques.append(extra_ids)
     n_members = len(uniques)
     all_t = np.concatenate([t_time, r_time])
     origin = int(all_t.min() // K.DAY_NS * K.DAY_NS) if all_t.size else 0
@@ -229,9 +233,11 @@ def prepare(transactions: pd.DataFrame, redemptions: pd.DataFrame | None = None)
     ordn = _Ordinals(origin, unit, [all_t], n_members)
     key_tx = ordn.key(c_tx, t_time)
     key_rd = ordn.key(c_rd, r_time)
-    o = np.argsort(key_tx, kind="stable")
+    # Unstable (fast) sort: rows with equal (member, time) are interchangeable
+    # in every rule (same qualifying spend; redemptions at one time add up).
+    o = np.argsort(key_tx)
     c_tx, t_time, t_amt, key_tx = c_tx[o], t_time[o], t_amt[o], key_tx[o]
-    o = np.argsort(key_rd, kind="stable")
+    o = np.argsort(key_rd)
     c_rd, r_time, r_pts, key_rd = c_rd[o], r_time[o], r_pts[o], key_rd[o]
 
     run = np.ones(len(key_tx), dtype=bool)
@@ -255,7 +261,7 @@ def prepare(transactions: pd.DataFrame, redemptions: pd.DataFrame | None = None)
     ev_is_redeem[at_rd] = True
 
     return PreparedHistory(
-        member_ids=np.asarray(uniques, dtype=object),
+        member_ids=uniques,
         tx_member=c_tx,
         tx_time=t_time,
         tx_amount=t_amt,
@@ -273,6 +279,16 @@ def prepare(transactions: pd.DataFrame, redemptions: pd.DataFrame | None = None)
         last_time=int(all_t.max()) if all_t.size else 0,
         notes=tuple(notes),
     )
+
+
+def _as_str(ids: pd.Series) -> pd.Series:
+    return ids if pd.api.types.is_string_dtype(ids.dtype) else ids.astype(str)
+
+
+def _factorize(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer code per member id (first-appearance order) and the ids as an Index."""
+    codes, uniques = pd.factorize(_as_str(ids))
+    return codes.astype(np.int64), pd.Index(uniques, dtype="str")
 
 
 class _Ordinals:
@@ -356,7 +372,7 @@ class SimulationResult:
     totals: ReplayTotals
     monthly: pd.DataFrame
     end: pd.Timestamp
-    _member_ids: np.ndarray = field(repr=False)
+    _member_ids: pd.Index = field(repr=False)
     _member_arrays: dict = field(repr=False)
     layer: str = LAYER_REPLAY
 
@@ -477,6 +493,35 @@ def _expiry(
     }
 
 
+def _saved_by_grace(
+    prep: PreparedHistory, ev: np.ndarray, x: np.ndarray, expiry: ExpiryPolicy, end: int, expired: np.ndarray
+) -> float:
+    """Points expired with ``grace_days = 0`` minus points expired with the grace period.
+
+    Only members whose outcome can differ are replayed again: (inactivity) a
+    next activity or the horizon falls between the two deadlines; (fixed) a
+    lot's two deadlines straddle the horizon, or the member redeems.
+    """
+    if expiry.mode == "none" or expiry.grace_days == 0 or ev.size == 0:
+        return 0.0
+    member, time, is_red = prep.ev_member[ev], prep.ev_time[ev], prep.ev_is_redeem[ev]
+    d0 = K.deadlines(time, expiry.months, 0)
+    dg = d0 + np.int64(expiry.grace_days) * K.DAY_NS
+    at_end = (d0 <= end) & (end < dg)
+    if expiry.mode == "inactivity":
+        _, last = K.segment_flags(member)
+        nxt = np.empty_like(time)
+        nxt[:-1] = time[1:]
+        differs = np.where(last, at_end, (d0 < nxt) & (nxt <= dg))
+    else:
+        differs = is_red | (~is_red & at_end)
+    affected = np.zeros(prep.n_members, dtype=bool)
+    affected[member[differs]] = True
+    sub = affected[member]
+    r0 = _expiry(prep, ev[sub], x[sub], ExpiryPolicy(expiry.mode, expiry.months, 0), end)
+    return float(r0["expired"].sum() - expired[affected].sum())
+
+
 def replay(
     transactions: pd.DataFrame | PreparedHistory,
     rules: RewardRules,
@@ -527,14 +572,13 @@ def replay(
     ev = np.flatnonzero(prep.ev_time <= end_ns) if end_ns < prep.last_time else np.arange(len(prep.ev_time))
     src = prep.ev_src[ev]
     is_red = prep.ev_is_redeem[ev]
-    x = np.where(is_red, -asks[np.where(is_red, src, 0)] if asks.size else 0, earned[np.where(is_red, 0, src)])
+    x = np.empty(len(ev), dtype=earned.dtype)
+    x[~is_red] = earned[src[~is_red]]
+    x[is_red] = -asks[src[is_red]]
 
     # 3-4. balances, redemptions and expiry
     res = _expiry(prep, ev, x, rules.expiry, end_ns)
-    saved = 0.0
-    if rules.expiry.mode != "none" and rules.expiry.grace_days > 0:
-        no_grace = ExpiryPolicy(rules.expiry.mode, rules.expiry.months, 0)
-        saved = float(_expiry(prep, ev, x, no_grace, end_ns)["expired"].sum() - res["expired"].sum())
+    saved = _saved_by_grace(prep, ev, x, rules.expiry, end_ns, res["expired"])
 
     issued_m = K.sum_by(prep.tx_member[in_tx], earned[in_tx], n)
 

@@ -50,9 +50,14 @@ def _date_param(name: str, default):
 
 
 c_period, c_prev = st.columns([2, 3])
+url_period = (_date_param("kpi_from", d_start), _date_param("kpi_to", d_end))
+held = st.session_state.get("kpi_period")
+# Seed the widget from the URL; reset it when a new dataset makes the held dates invalid.
+if not (isinstance(held, tuple) and all(first <= v <= last for v in held)):
+    st.session_state["kpi_period"] = url_period if url_period[0] <= url_period[1] else (d_start, d_end)
 picked = c_period.date_input(
     "Period (both days included)",
-    value=(_date_param("kpi_from", d_start), _date_param("kpi_to", d_end)),
+    key="kpi_period",
     min_value=first,
     max_value=last,
     help="Default: the last 12 months of data. KPIs are compared with the same number of days just before.",
@@ -67,7 +72,8 @@ p_start, p_end = previous_period(start, end)
 c_prev.caption(
     f"Compared with **{p_start:%d %b %Y} – {p_end:%d %b %Y}** ({(end - start).days + 1} days). "
     f"Point value {cur_sym}{inp.point_value:g}/point · gross margin {inp.gross_margin:.0%} · platform cost "
-    f"{cur_sym}{inp.monthly_platform_cost:,.0f}/month (sidebar)."
+    f"{cur_sym}{inp.monthly_platform_cost:,.0f}/month (sidebar). Deltas: relative change vs the previous "
+    "period; for rates and scores, the difference in points."
 )
 
 # --- member filters (tier/channel/region when present; kept in the URL) ---------------------
@@ -76,8 +82,11 @@ chosen: dict[str, list[str]] = {}
 if options:
     fcols = st.columns(len(options))
     for col, (name, values) in zip(fcols, options.items(), strict=True):
-        from_url = [v for v in (query_param(f"kpi_{name}", "") or "").split("|") if v in values]
-        chosen[name] = col.multiselect(f"Member {name}", values, default=from_url, key=f"kpi_f_{name}")
+        key = f"kpi_f_{name}"
+        if key not in st.session_state:
+            st.session_state[key] = [v for v in (query_param(f"kpi_{name}", "") or "").split("|") if v in values]
+        st.session_state[key] = [v for v in st.session_state[key] if v in values]  # drop stale options
+        chosen[name] = col.multiselect(f"Member {name}", values, key=key)
         set_query_param(f"kpi_{name}", "|".join(chosen[name]) or None)
 members_filter = filter_members(ds, **chosen)
 seg = segment_filter()
@@ -121,8 +130,8 @@ GROUP_NOTES = {"Points": notes["breakage"], "Value": notes["roi"] + " " + notes[
 for group in GROUPS:
     keys = [k for k, d in KPI_DEFINITIONS.items() if d.group == group]
     st.subheader(group)
-    for i in range(0, len(keys), 5):
-        for col, key in zip(st.columns(5), keys[i : i + 5], strict=False):
+    for i in range(0, len(keys), 4):
+        for col, key in zip(st.columns(4), keys[i : i + 4], strict=False):
             with col:
                 _tile(key)
     needs = {KPI_DEFINITIONS[k].needs for k in keys if math.isnan(cur.get(k, math.nan))}

@@ -515,3 +515,27 @@ def test_matches_reference_implementation(rows, start, length):
     for key, v in want.items():
         g = got[key]
         assert (math.isnan(v) and math.isnan(g)) or g == pytest.approx(v, abs=1e-9), key
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["m1", "m2", "m3", None]),
+            st.integers(0, 89),  # day offset from 2024-01-01 (Jan-Mar)
+            st.sampled_from([-30.0, 12.5, 40.0]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_monthly_series_rows_equal_compute_kpis_of_each_month(rows):
+    base = pd.Timestamp("2024-01-01")
+    tx = _tx([(f"t{i}", m, base + pd.Timedelta(days=d), a) for i, (m, d, a) in enumerate(rows)])
+    ms = monthly_series(Dataset(tx))
+    assert ms["revenue"].sum() == pytest.approx(tx["amount"].sum())
+    for row in ms.itertuples():
+        end = row.month + pd.offsets.MonthEnd(0)
+        k = compute_kpis(Dataset(tx), row.month, end)
+        assert row.revenue == pytest.approx(k["revenue"])
+        assert row.transactions == k["transactions"] and row.active_members == k["active_members"]

@@ -60,3 +60,67 @@ def cached_filtered(fn, ds: Dataset, members_filter: set[str] | None, *args, **k
     key = f"{fn.__module__}.{fn.__qualname__}"
     return _kpi_call(key, fn, ds, ds.fingerprint, args, tuple(sorted(kwargs.items())),
                      member_filter_key(members_filter), members_filter)
+
+
+# --- segments & clv ---
+from loyalty import clv as _clv  # noqa: E402
+from loyalty import features as _features  # noqa: E402
+from loyalty import segmentation as _seg  # noqa: E402
+
+
+@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
+def member_features(_ds: Dataset, fingerprint: str):
+    """:func:`loyalty.features.member_features` at the last transaction date."""
+    return _features.member_features(_ds)
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def k_choice(_ds: Dataset, fingerprint: str, columns: tuple[str, ...]):
+    """The k sweep (2-10) on ``columns`` of the member features."""
+    return _seg.choose_k(member_features(_ds, fingerprint), range(2, 11), list(columns))
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def segmentation(_ds: Dataset, fingerprint: str, k: int, columns: tuple[str, ...]):
+    """:func:`loyalty.segmentation.segment` (random_state 0: reproducible)."""
+    return _seg.segment(member_features(_ds, fingerprint), k, list(columns))
+
+
+@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
+def rfm_scores(_ds: Dataset, fingerprint: str):
+    return _seg.rfm_scores(member_features(_ds, fingerprint))
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def pca_points(_ds: Dataset, fingerprint: str, k: int, columns: tuple[str, ...], sample: int = 3000):
+    labels = segmentation(_ds, fingerprint, k, columns).labels
+    return _seg.pca_2d(member_features(_ds, fingerprint), labels, sample=sample, columns=list(columns))
+
+
+@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
+def clv_models(_ds: Dataset, fingerprint: str, period_days: int = 7):
+    """(fitted CLVModels, None) or (None, message for the user) -- failures are cached too."""
+    try:
+        return _clv.fit_models(_ds, period_days), None
+    except (_clv.ModelError, ValueError) as exc:
+        return None, str(exc)
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def clv_values(_ds: Dataset, fingerprint: str, period_days: int, horizon_months: int, margin: float,
+               annual_discount_rate: float):
+    """Per-member CLV table (see :func:`loyalty.clv.customer_value`), or None when the fit failed."""
+    models, _ = clv_models(_ds, fingerprint, period_days)
+    if models is None:
+        return None
+    return _clv.customer_value(models.summary, models.bgnbd, models.gamma_gamma, horizon_months, margin,
+                               annual_discount_rate, period_days=period_days)
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def clv_calibration(_ds: Dataset, fingerprint: str, calibration_end: str, holdout_end: str, period_days: int = 7):
+    """(CalibrationCheck, None) or (None, message)."""
+    try:
+        return _clv.member_calibration_check(_ds, calibration_end, holdout_end, period_days), None
+    except (_clv.ModelError, ValueError) as exc:
+        return None, str(exc)

@@ -11,6 +11,8 @@ import altair as alt
 import pandas as pd
 
 _MONTH = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y"))
+# Bars + line layers share a banded month axis so bars are month-wide and the line hits their centres.
+_MONTH_BAND = alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-45))
 _H = 280
 
 
@@ -20,7 +22,7 @@ def _money(currency: str) -> str:
 
 def revenue_active_chart(monthly: pd.DataFrame, currency: str = "€") -> alt.LayerChart:
     """Monthly revenue (bars, left axis) and active members (line, right axis)."""
-    base = alt.Chart(monthly).encode(x=_MONTH)
+    base = alt.Chart(monthly).encode(x=_MONTH_BAND)
     tip = [
         alt.Tooltip("month:T", title="Month", format="%b %Y"),
         alt.Tooltip("revenue:Q", title=_money(currency), format=",.0f"),
@@ -30,7 +32,7 @@ def revenue_active_chart(monthly: pd.DataFrame, currency: str = "€") -> alt.La
     bars = base.mark_bar(opacity=0.6).encode(
         y=alt.Y("revenue:Q", title=_money(currency)), tooltip=tip
     )
-    line = base.mark_line(point=True, color="#d62728").encode(
+    line = base.mark_line(point=alt.OverlayMarkDef(color="#d62728"), color="#d62728").encode(
         y=alt.Y("active_members:Q", title="Active members (count)"), tooltip=tip
     )
     return (
@@ -105,7 +107,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, basis: str = "enrolment month") -> alt
 
 def new_members_chart(monthly: pd.DataFrame) -> alt.LayerChart:
     """New members per month (bars) and member growth rate (line, %)."""
-    base = alt.Chart(monthly).encode(x=_MONTH)
+    base = alt.Chart(monthly).encode(x=_MONTH_BAND)
     tip = [
         alt.Tooltip("month:T", title="Month", format="%b %Y"),
         alt.Tooltip("new_members:Q", title="New members", format=","),
@@ -115,8 +117,8 @@ def new_members_chart(monthly: pd.DataFrame) -> alt.LayerChart:
     bars = base.mark_bar(opacity=0.6, color="#2ca02c").encode(
         y=alt.Y("new_members:Q", title="New members (count)"), tooltip=tip
     )
-    line = base.mark_line(point=True, color="#9467bd").encode(
-        y=alt.Y("member_growth_rate:Q", title="Growth (% of members at month start)", axis=alt.Axis(format="%")),
+    line = base.mark_line(point=alt.OverlayMarkDef(color="#9467bd"), color="#9467bd").encode(
+        y=alt.Y("member_growth_rate:Q", title="Monthly growth (%)", axis=alt.Axis(format="%")),
         tooltip=tip,
     )
     return (
@@ -132,7 +134,7 @@ def share_bar_chart(df: pd.DataFrame, category: str, title: str, category_title:
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X(f"{category}:N", title=category_title, sort=list(df[category])),
+            x=alt.X(f"{category}:N", title=category_title, sort=list(df[category]), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("members:Q", title="Members (count)"),
             tooltip=[
                 alt.Tooltip(f"{category}:N", title=category_title),
@@ -153,7 +155,7 @@ def comparison_bars(df: pd.DataFrame, metrics: dict[str, tuple[str, str]], title
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X("group:N", title=None, sort=list(df["group"])),
+            x=alt.X("group:N", title=None, sort=list(df["group"]), axis=alt.Axis(labelAngle=0)),
             y=alt.Y(f"{col}:Q", title=axis, axis=alt.Axis(format=fmt)),
             color=alt.Color("group:N", legend=None),
             tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip(f"{col}:Q", title=axis, format=fmt)],
