@@ -17,20 +17,20 @@ st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
 from ui import sidebar  # noqa: E402  (set_page_config must come first)
 from ui.state import current_dataset  # noqa: E402
 
-PAGES = [  # (file, title, icon, url path)
-    ("pages/overview.py", "Overview", "🏠", "overview"),
-    ("pages/data.py", "Data", "📥", "data"),
-    ("pages/kpis.py", "KPI dashboard", "📊", "kpis"),
-    ("pages/segments.py", "Segments", "🧩", "segments"),
-    ("pages/clv.py", "Customer value", "💎", "clv"),
-    ("pages/simulator.py", "What-if simulator", "🧪", "simulator"),
-    ("pages/report.py", "Report", "📝", "report"),
+PAGES = [  # (file, title, url path); plain titles keep the navigation readable by screen readers and tests
+    ("pages/overview.py", "Overview", "overview"),
+    ("pages/data.py", "Data", "data"),
+    ("pages/kpis.py", "KPI dashboard", "kpis"),
+    ("pages/segments.py", "Segments", "segments"),
+    ("pages/clv.py", "Customer value", "clv"),
+    ("pages/simulator.py", "What-if simulator", "simulator"),
+    ("pages/report.py", "Report", "report"),
 ]
 HERE = Path(__file__).parent
 page = st.navigation(
     [
-        st.Page(f, title=t, icon=i, url_path=u, default=(u == "overview"))
-        for f, t, i, u in PAGES
+        st.Page(f, title=t, url_path=u, default=(u == "overview"))
+        for f, t, u in PAGES
         if (HERE / f).exists()  # pages under construction stay hidden
     ]
 )

@@ -92,6 +92,16 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                      "note": note})
         print(f"  {task}: {secs:.3f} s", flush=True)
 
+    _features_rows(add, args.repeat)
+    _model_rows(add, args.repeat)
+    _simulated_rows(add)
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    return table
+
+
+def _features_rows(add, repeat: int) -> None:
     print("Generating a ~1M-transaction program…", flush=True)
     prog = generate_program(n_members_for(1_000_000), with_ledger=False)
     tx = prog["transactions"]
@@ -101,18 +111,19 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     as_of = tx["timestamp"].max()
     con = duckdb.connect()
     con.register("tx", tx)
-    ref = timed(lambda: con.execute(FEATURES_SQL, {"as_of": as_of}).df(), args.repeat)
+    ref = timed(lambda: con.execute(FEATURES_SQL, {"as_of": as_of}).df(), repeat)
     n_tx = f"{len(tx):,} tx"
-    add("member_features (transactions only)", n_tx, timed(lambda: member_features(ds_tx, as_of), args.repeat),
+    add("member_features (transactions only)", n_tx, timed(lambda: member_features(ds_tx, as_of), repeat),
         "DuckDB query", ref, "<= 2x DuckDB")
     add("member_features (+ members, ledger)", f"{n_tx} + {len(ledger):,} ledger",
-        timed(lambda: member_features(ds_full, as_of), args.repeat), "DuckDB query (tx only)", ref)
+        timed(lambda: member_features(ds_full, as_of), repeat), "DuckDB query (tx only)", ref)
     mtx = tx[tx["member_id"].notna() & (tx["amount"] > 0)]
     add("rfm_summary (daily periods, weeks)", n_tx,
-        timed(lambda: rfm_summary(mtx, freq="D", freq_multiplier=7), args.repeat))
+        timed(lambda: rfm_summary(mtx, freq="D", freq_multiplier=7), repeat))
     con.close()
-    del prog, tx, ledger, ds_tx, ds_full, mtx
 
+
+def _model_rows(add, repeat: int) -> None:
     print("Generating a 200,000-member program…", flush=True)
     prog = generate_program(200_000, with_ledger=False)
     ds = Dataset(prog["transactions"], members=prog["members"])
@@ -126,8 +137,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     seg = segment(feats, kc.recommended)
     add(f"segment k={kc.recommended} (+ profile, names, stability)", n_m, time.perf_counter() - t0,
         note=f"stability ARI {seg.stability:.2f}; " + ", ".join(seg.names.values()))
-    add("rfm_scores", n_m, timed(lambda: rfm_scores(feats), args.repeat))
-    add("pca_2d (3,000-point sample)", n_m, timed(lambda: pca_2d(feats, seg.labels), args.repeat))
+    add("rfm_scores", n_m, timed(lambda: rfm_scores(feats), repeat))
+    add("pca_2d (3,000-point sample)", n_m, timed(lambda: pca_2d(feats, seg.labels), repeat))
     summary = member_rfm_summary(ds, 7)
     n_s = f"{len(summary):,} buyers"
     t0 = time.perf_counter()
@@ -136,9 +147,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     add("fit_bgnbd + fit_gamma_gamma (sample program)", n_s, time.perf_counter() - t0,
         note=f"r={bg.r:.3g} alpha={bg.alpha:.3g} a={bg.a:.3g} b={bg.b:.3g}; p={gg.p:.3g} q={gg.q:.3g} v={gg.v:.3g}")
     add("customer_value 12 months", n_s,
-        timed(lambda: customer_value(summary, bg, gg, 12, 0.3, 0.1), args.repeat))
-    del prog, ds, feats, summary
+        timed(lambda: customer_value(summary, bg, gg, 12, 0.3, 0.1), repeat))
 
+
+def _simulated_rows(add) -> None:
     sim = simulate_bgnbd(200_000)
     t0 = time.perf_counter()
     bg = fit_bgnbd(sim)
@@ -146,11 +158,6 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     add("fit_bgnbd + fit_gamma_gamma (simulated)", "200,000 customers", time.perf_counter() - t0,
         note=f"true r .5 alpha 5 a .8 b 2.5 p 6 q 4 v 15 -> r={bg.r:.3g} alpha={bg.alpha:.3g} a={bg.a:.3g} "
         f"b={bg.b:.3g} p={gg.p:.3g} q={gg.q:.3g} v={gg.v:.3g}")
-
-    table = pd.DataFrame(rows)
-    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
-        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    return table
 
 
 if __name__ == "__main__":

@@ -222,6 +222,35 @@ def bgnbd_loglik(
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+def bgnbd_loglik_grad(
+    params: tuple[float, float, float, float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-customer BG/NBD log-likelihood and its gradient wrt ``(r, alpha, a, b)`` (n x 4).
+
+    With w3, w4 the weights of the two terms of the log-sum-exp (w3 + w4 = 1, w4 = 0
+    when x = 0): d/dr = psi(r+x) - psi(r) + ln alpha - w3 ln(alpha+T) - w4 ln(alpha+t_x);
+    d/dalpha = r/alpha - (r+x)(w3/(alpha+T) + w4/(alpha+t_x)); d/da = psi(a+b) - psi(a+b+x)
+    + w4/a; d/db = psi(b+x) - psi(a+b+x) - psi(b) + psi(a+b) - w4/(b+x-1).
+    """
+    r, alpha, a, b = params
+    x = np.asarray(x, float)
+    t_x = np.asarray(t_x, float)
+    T = np.asarray(T, float)
+    ll = bgnbd_loglik(params, x, t_x, T)
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    lse = ll - a1 - a2
+    w3 = np.exp(-(r + x) * np.log(alpha + T) - lse)
+    w4 = np.where(x > 0, 1.0 - w3, 0.0)
+    psi = special.digamma
+    g = np.empty((len(x), 4))
+    g[:, 0] = psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+    g[:, 1] = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    g[:, 2] = psi(a + b) - psi(a + b + x) + w4 / a
+    g[:, 3] = psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b) - w4 / (b + np.maximum(x, 1) - 1)
+    return ll, g
+
+
 @dataclass(frozen=True)
 class BGNBDFit:
     """Fitted BG/NBD model. Purchase rate ~ Gamma(r, alpha), dropout p ~ Beta(a, b).
@@ -279,16 +308,19 @@ def fit_bgnbd(
     w = counts.astype(float)
     total = w.sum()
 
-    def nll(logp: np.ndarray) -> float:
+    def nll(logp: np.ndarray) -> tuple[float, np.ndarray]:
         p = np.exp(logp)
-        ll = bgnbd_loglik(p, ux, utx, uT)
+        ll, g = bgnbd_loglik_grad(p, ux, utx, uT)
         val = -(w @ ll) / total
-        return val if np.isfinite(val) else 1e100
+        grad = -(w @ g) / total * p  # chain rule for log-parameters
+        if not (np.isfinite(val) and np.isfinite(grad).all()):
+            return 1e100, np.zeros(4)
+        return val, grad
 
-    res = optimize.minimize(nll, np.log(initial), method="L-BFGS-B", bounds=[(-12, 12)] * 4)
+    res = optimize.minimize(nll, np.log(initial), jac=True, method="L-BFGS-B", bounds=[(-12, 12)] * 4)
     if not res.success or not np.isfinite(res.fun):
         res2 = optimize.minimize(
-            nll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10}
+            lambda z: nll(z)[0], res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10}
         )
         if res2.fun <= res.fun:
             res = res2
@@ -437,14 +469,29 @@ def fit_gamma_gamma(
         warnings.warn(msg, stacklevel=2)
     scale = float(np.mean(m))  # fit v on a unit scale: keeps the optimiser well conditioned
 
-    def nll(logp: np.ndarray) -> float:
-        p, q, v = np.exp(logp)
-        val = -np.mean(gamma_gamma_loglik((p, q, v), x, m / scale))
-        return val if np.isfinite(val) else 1e100
+    ms = m / scale
+    log_x, log_m = np.log(x), np.log(ms)
 
-    res = optimize.minimize(nll, np.zeros(3), method="L-BFGS-B", bounds=[(-12, 12)] * 3)
+    def nll(logp: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, v = np.exp(logp)
+        px = p * x
+        log_xmv = np.log(x * ms + v)
+        val = -np.mean(gamma_gamma_loglik((p, q, v), x, ms))
+        dpsi = special.digamma(px + q)
+        grad = -np.array(
+            [
+                np.mean(x * (dpsi - special.digamma(px) + log_m + log_x - log_xmv)) * p,
+                np.mean(dpsi - special.digamma(q) + np.log(v) - log_xmv) * q,
+                np.mean(q / v - (px + q) / (x * ms + v)) * v,
+            ]
+        )
+        if not (np.isfinite(val) and np.isfinite(grad).all()):
+            return 1e100, np.zeros(3)
+        return val, grad
+
+    res = optimize.minimize(nll, np.zeros(3), jac=True, method="L-BFGS-B", bounds=[(-12, 12)] * 3)
     if not res.success:
-        res2 = optimize.minimize(nll, res.x, method="Nelder-Mead", options={"maxiter": 4000})
+        res2 = optimize.minimize(lambda z: nll(z)[0], res.x, method="Nelder-Mead", options={"maxiter": 4000})
         if res2.fun <= res.fun:
             res = res2
     p, q, v = np.exp(res.x)

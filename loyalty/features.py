@@ -157,7 +157,7 @@ def member_features(dataset: Dataset, as_of: pd.Timestamp | str | None = None) -
     )
     if dataset.ledger is not None:
         out = out.join(_ledger_features(dataset.ledger, codes[2], universe, as_of64))
-    out.attrs["as_of"] = pd.Timestamp(as_of64)
+    out.attrs["as_of"] = pd.Timestamp(as_of64).isoformat()  # a string: attrs must stay JSON-serialisable (parquet)
     return out
 
 

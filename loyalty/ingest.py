@@ -269,7 +269,7 @@ def _check_required(mapping: dict[str, str], kind: str, columns: list[str], name
         if c == "amount" and kind == "transactions":
             extra = " (or a quantity and a unit price column for line-item exports)"
         lines.append(f"Header names tried for {c}: {tried_synonyms(kind, c)}{extra}.")
-    if len(columns) == 1 and re.search(r"[,;|\t]", columns[0]) and raw.format == "csv":
+    if len(columns) == 1 and raw.format == "csv":
         lines.append("Only one column was found: the separator may be unusual; use , ; tab or |.")
     lines.append("Rename the columns or choose them by hand in the column mapping.")
     raise ImportProblem("\n".join(lines))

@@ -197,19 +197,21 @@ def _check_not_binary(text: str) -> None:
         )
 
 
-def sniff_separator(sample: str) -> tuple[str, int]:
-    """Best separator and the number of leading title lines to skip.
+def sniff_separator(sample: str) -> tuple[str, int, int]:
+    """Best separator, the number of leading title lines, and the table width.
 
     Each candidate tokenises the first lines with :mod:`csv` (which honours
     quotes); the winner gives the most consistent field count (> 1), ties
-    going to more fields. Leading lines with fewer fields than that count, or
-    a single filled field, are title lines.
+    going to more fields. Leading lines with a single filled field (or far
+    fewer fields than usual) are title lines. The width is the larger of the
+    header's field count and the usual one (exports that end every data line
+    with a separator).
     """
     lines = sample.splitlines()
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the last sampled line may be cut in the middle
     lines = lines[:200]
-    best: tuple[tuple[float, int], str, list[list[str]]] | None = None
+    best: tuple[tuple[float, int], str] | None = None
     for sep in SEPARATORS:
         try:
             rows = [r for r in csv.reader(lines, delimiter=sep, quotechar='"') if any(x.strip() for x in r)]
@@ -223,31 +225,46 @@ def sniff_separator(sample: str) -> tuple[str, int]:
             continue
         score = (round(freq / len(rows), 2), mode)
         if best is None or score > best[0]:
-            best = (score, sep, rows)
+            best = (score, sep)
     if best is None:
-        return ",", 0
-    _, sep, _rows = best
-    # Count physical title lines before the header (first line with the full field count).
-    mode = best[0][1]
+        return ",", 0, _width(lines[:1], ",")
+    (_, mode), sep = best
     skip = 0
     for line in lines:
-        try:
-            fields = next(csv.reader([line], delimiter=sep, quotechar='"'), [])
-        except csv.Error:
-            break
+        fields = _fields(line, sep)
         filled = sum(1 for x in fields if x.strip())
-        if len(fields) >= mode and filled >= min(2, mode):
+        if filled >= 2 and len(fields) >= max(2, mode // 2):
             break
         skip += 1
         if skip > 20:
-            return sep, 0
-    return sep, skip
+            skip = 0
+            break
+    return sep, skip, max(mode, _width(lines[skip : skip + 1], sep))
 
 
-def _read_csv(text: str, sep: str, skip: int) -> tuple[pd.DataFrame, list[str]]:
+def _fields(line: str, sep: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=sep, quotechar='"'), [])
+    except csv.Error:
+        return []
+
+
+def _width(lines: list[str], sep: str) -> int:
+    return max([len(_fields(line, sep)) for line in lines] + [1])
+
+
+def _read_csv(text: str, sep: str, skip: int, width: int) -> pd.DataFrame:
+    """All lines as text cells, header line included as the first row.
+
+    The header is read as data (``header=None`` with ``width`` column names)
+    because pandas otherwise silently drops the extra fields of a first data
+    line that is longer than the header.
+    """
     kwargs = dict(
         sep=sep,
         dtype=str,
+        header=None,
+        names=list(range(width)),
         keep_default_na=False,
         na_values=[],
         skip_blank_lines=False,
@@ -255,32 +272,38 @@ def _read_csv(text: str, sep: str, skip: int) -> tuple[pd.DataFrame, list[str]]:
         skiprows=skip,
         quotechar='"',
     )
-    warnings: list[str] = []
     try:
-        return pd.read_csv(io.StringIO(text), engine="c", **kwargs), warnings
+        return pd.read_csv(io.StringIO(text), engine="c", **kwargs)
     except pd.errors.EmptyDataError:
         raise ImportProblem("The file is empty: no header line was found.") from None
     except (pd.errors.ParserError, ValueError, UnicodeError, MemoryError):
         pass
+
     # Some lines have more fields than the header: read again keeping them, marked, so they
     # are rejected with their line number instead of failing the whole file.
-    width: list[int] = []
-
     def mark(fields: list[str]) -> list[str]:
-        n = width[0]
-        return [BAD_LINE + sep.join(fields)] + [""] * (n - 1)
+        return [BAD_LINE + sep.join(fields)] + [""] * (width - 1)
 
     try:
-        header = next(csv.reader(io.StringIO(text.split("\n", skip + 1)[skip]), delimiter=sep), [])
-        width.append(max(1, len(header)))
-        frame = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=mark, **kwargs)
+        return pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=mark, **kwargs)
     except pd.errors.EmptyDataError:
         raise ImportProblem("The file is empty: no header line was found.") from None
     except (pd.errors.ParserError, ValueError, csv.Error, IndexError) as exc:
         raise ImportProblem(
             f"The file could not be read as a table ({SEPARATOR_NAMES[sep]}-separated): {exc}"
         ) from None
-    return frame, warnings
+
+
+def header_names(cells: list[object]) -> list[str]:
+    """Column names from header cells: stripped, blanks named ``Column N``, repeats suffixed ``.1``."""
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for j, v in enumerate(cells):
+        label = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        label = label or f"Column {j + 1}"
+        seen[label] += 1
+        names.append(label if seen[label] == 1 else f"{label}.{seen[label] - 1}")
+    return names
 
 
 #: Marker put in the first cell of lines that had too many fields.
@@ -295,13 +318,27 @@ def read_text_table(data: bytes) -> RawTable:
     _check_not_binary(text)
     if not text.strip():
         raise ImportProblem("The file is empty.")
-    sep, skip = sniff_separator(text[:200_000])
-    frame, warnings = _read_csv(text, sep, skip)
-    frame.columns = [str(c).strip() for c in frame.columns]
+    sep, skip, width = sniff_separator(text[:200_000])
+    grid = _read_csv(text, sep, skip, width)
+    if grid.empty:
+        raise ImportProblem("The file is empty: no header line was found.")
+    header = list(grid.iloc[0])
+    frame = grid.iloc[1:].reset_index(drop=True)
+    frame.columns = header_names(header)
+    # Padding columns (no header) that hold nothing are not part of the table.
+    padding = [
+        c for j, c in enumerate(frame.columns) if _blank(header[j]) and frame[c].fillna("").eq("").all()
+    ]
+    frame = frame.drop(columns=padding)
+    warnings: list[str] = []
     if skip:
         warnings.append(f"Skipped {skip} title line(s) before the header (header is line {skip + 1}).")
     rows = np.arange(len(frame), dtype="int64") + skip + 2
     return _drop_blank(RawTable(frame, rows, "csv", sep, encoding, None, 0, tuple(warnings)))
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def _drop_blank(raw: RawTable) -> RawTable:

@@ -41,7 +41,7 @@ def replay_reference(
     reds = redemptions if redemptions is not None else pd.DataFrame(columns=["member_id", "timestamp", "points"])
     times = list(tx["timestamp"]) + list(reds["timestamp"])
     if end is None:
-        end = max(times)
+        end = max(times) if times else pd.Timestamp(0)
     end = pd.Timestamp(end)
     window = pd.Timedelta(days=rules.qualification_days)
     exp = rules.expiry

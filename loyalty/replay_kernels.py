@@ -106,7 +106,7 @@ def segmented_cumsum(x: np.ndarray, start: np.ndarray) -> np.ndarray:
     return cs - base
 
 
-def segmented_cummin(v: np.ndarray, start: np.ndarray) -> np.ndarray:
+def segmented_cummin(v: np.ndarray, start: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
     """Running minimum of ``v`` restarting at every ``start``.
 
     Integers: each segment is shifted below all earlier ones by more than the
@@ -116,7 +116,8 @@ def segmented_cummin(v: np.ndarray, start: np.ndarray) -> np.ndarray:
     """
     if v.size == 0:
         return v.copy()
-    seg = np.cumsum(start) - 1
+    if seg is None:
+        seg = np.cumsum(start) - 1
     if v.dtype.kind == "i":
         width = int(v.max()) - int(v.min()) + 1
         if (int(seg[-1]) + 1) * width < MAX_KEY:
@@ -130,10 +131,17 @@ def clamped_running_sum(x: np.ndarray, start: np.ndarray) -> np.ndarray:
 
     Earning is ``x > 0``; a redemption asking ``a`` is ``x = -a`` and is granted
     ``min(a, b)``. Closed form: ``b_k = S_k - min(0, min_{j<=k} S_j)`` with
-    ``S`` the running sum of ``x`` since the segment start.
+    ``S`` the running sum of ``x`` since the segment start. With the global
+    running sum ``G`` and ``B`` its value just before the segment,
+    ``S = G - B``, so ``b_k = G_k - min(B, min_{seg start<=j<=k} G_j)``.
     """
-    s = segmented_cumsum(x, start)
-    return s - np.minimum(segmented_cummin(s, start), 0)
+    if x.size == 0:
+        return x.copy()
+    g = np.cumsum(x)
+    seg = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    before = (g[first] - x[first])[seg]
+    return g - np.minimum(before, segmented_cummin(g, start, seg))
 
 
 def segmented_clamp_scan(lo: np.ndarray, hi: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +182,7 @@ def inactivity_balances(
     is_redeem: np.ndarray,
     deadline: np.ndarray,
     end: int,
+    n_members: int,
 ) -> dict[str, np.ndarray]:
     """Replay activity events under whole-balance inactivity expiry.
 
@@ -189,34 +198,37 @@ def inactivity_balances(
         Deadline (ns) set by each event; ``int64 max`` for no expiry.
     end : int
         Horizon (ns): deadlines at or before it expire.
+    n_members : int
 
     Returns
     -------
     dict
-        ``balance`` after each event, ``granted`` points per event (0 for
-        earnings), ``expired`` points expiring at ``deadline`` of the event
-        (the member's balance after it when the next activity comes later or
-        the horizon passes the deadline), ``outstanding`` per event (the
-        balance left at the horizon, on each member's last event only).
+        ``red_index`` (redemption events) and their ``granted`` points;
+        ``exp_index`` (events after which the balance expires, at their
+        deadline: the member's next activity comes later, or it is the last
+        event and the deadline is within the horizon) and ``exp_points``;
+        ``outstanding`` per member (balance at the horizon).
     """
+    n = len(x)
     first, last = segment_flags(member)
-    gap = np.zeros(len(x), dtype=bool)
-    if len(x) > 1:
+    gap = np.zeros(n, dtype=bool)
+    if n > 1:
         gap[1:] = ~first[1:] & (time[1:] > deadline[:-1])
     start = first | gap
     bal = clamped_running_sum(x, start)
-    prev = np.zeros_like(bal)
-    prev[1:] = bal[:-1]
-    prev[start] = 0
-    granted = np.where(is_redeem, prev - bal, 0)
-    expires = last & (deadline <= end)
-    expires[:-1] |= gap[1:]
-    zero = np.zeros_like(bal)
+    ri = np.flatnonzero(is_redeem)
+    prev = np.where(start[ri], 0, bal[np.maximum(ri - 1, 0)])
+    li = np.flatnonzero(last)
+    due = deadline[li] <= end
+    ei = np.concatenate([np.flatnonzero(gap) - 1, li[due]])
+    outstanding = np.zeros(n_members, dtype=bal.dtype)
+    outstanding[member[li[~due]]] = bal[li[~due]]
     return {
-        "balance": bal,
-        "granted": granted,
-        "expired": np.where(expires, bal, zero),
-        "outstanding": np.where(last & ~expires, bal, zero),
+        "red_index": ri,
+        "granted": prev - bal[ri],
+        "exp_index": ei,
+        "exp_points": bal[ei],
+        "outstanding": outstanding,
     }
 
 

@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 ExpiryMode = Literal["none", "inactivity", "fixed"]
+#: Bounds of expiry months and of day counts (grace, qualification window).
+MAX_MONTHS = 600
+MAX_DAYS = 3650
 
 
 class RulesError(ValueError):
@@ -71,17 +74,23 @@ class ExpiryPolicy:
             raise RulesError(
                 f"Expiry mode must be none, inactivity or fixed (got {self.mode!r}).", "expiry.mode"
             )
-        if not isinstance(self.months, int) or isinstance(self.months, bool) or self.months < 1:
+        # Upper bounds keep deadlines inside the datetime64[ns] range (year 2262).
+        if (
+            not isinstance(self.months, int)
+            or isinstance(self.months, bool)
+            or not 1 <= self.months <= MAX_MONTHS
+        ):
             raise RulesError(
-                f"Expiry months must be a whole number >= 1 (got {self.months!r}).", "expiry.months"
+                f"Expiry months must be a whole number from 1 to {MAX_MONTHS} (got {self.months!r}).",
+                "expiry.months",
             )
         if (
             not isinstance(self.grace_days, int)
             or isinstance(self.grace_days, bool)
-            or self.grace_days < 0
+            or not 0 <= self.grace_days <= MAX_DAYS
         ):
             raise RulesError(
-                f"Grace days must be a whole number >= 0 (got {self.grace_days!r}).",
+                f"Grace days must be a whole number from 0 to {MAX_DAYS} (got {self.grace_days!r}).",
                 "expiry.grace_days",
             )
 
@@ -105,10 +114,10 @@ class RewardRules:
         if (
             not isinstance(self.qualification_days, int)
             or isinstance(self.qualification_days, bool)
-            or self.qualification_days < 1
+            or not 1 <= self.qualification_days <= MAX_DAYS
         ):
             raise RulesError(
-                f"Qualification window must be a whole number of days >= 1 "
+                f"Qualification window must be a whole number of days from 1 to {MAX_DAYS} "
                 f"(got {self.qualification_days!r}).",
                 "qualification_days",
             )

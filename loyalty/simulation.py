@@ -107,7 +107,7 @@ class PreparedHistory:
     origin, unit : int
         Times are whole multiples of ``unit`` ns after ``origin`` (a midnight).
     last_time : int
-        Latest transaction or redemption (ns): the default horizon.
+        Latest member transaction or redemption (ns): the default horizon.
     notes : tuple of str
         What was ignored and why (guest rows, incomplete rows).
     """
@@ -400,24 +400,113 @@ class SimulationResult:
 # ---------------------------------------------------------------------------
 # replay
 # ---------------------------------------------------------------------------
+_MEMO_LIMIT = 8
+
+
+def _memo(prep: PreparedHistory, key: tuple, fn) -> Any:
+    """Rules-independent intermediate result, computed once per prepared history.
+
+    Bounded (oldest entry dropped) so sweeping e.g. the qualification window
+    cannot grow memory without limit. Entries are never modified after.
+    """
+    memo = prep._memo
+    if key not in memo:
+        value = fn()
+        while len(memo) >= _MEMO_LIMIT:
+            memo.pop(next(iter(memo)))
+        memo[key] = value
+    return memo[key]
+
+
 def _trailing_spend(prep: PreparedHistory, days: int) -> np.ndarray:
     """Qualifying spend of every transaction over ``[t - days, t)`` (cents if exact, else currency)."""
-    key = ("spend", days)
-    if key in prep._memo:
-        return prep._memo[key]
-    t = prep.tx_time
-    start = t - np.int64(days) * K.DAY_NS
-    ordn = _Ordinals(prep.origin, prep.unit, [t, start], prep.n_members)
-    keys = ordn.key(prep.tx_member, t)
-    left = np.searchsorted(keys, ordn.key(prep.tx_member, start), side="left")
-    vals = prep.tx_cents if prep.tx_cents is not None else prep.tx_amount
-    cum = np.zeros(len(vals) + 1, dtype=vals.dtype)
-    cum[1:] = np.cumsum(vals)
-    spend = cum[prep.tx_first_eq] - cum[left]
-    if prep.tx_cents is None:
-        spend = np.round(spend, 6)  # float sums: don't let 499.99999999 miss 500
-    prep._memo[key] = spend
-    return spend
+
+    def compute() -> np.ndarray:
+        t = prep.tx_time
+        start = t - np.int64(days) * K.DAY_NS
+        ordn = _Ordinals(prep.origin, prep.unit, [t, start], prep.n_members)
+        keys = ordn.key(prep.tx_member, t)
+        left = np.searchsorted(keys, ordn.key(prep.tx_member, start), side="left")
+        vals = prep.tx_cents if prep.tx_cents is not None else prep.tx_amount
+        cum = np.zeros(len(vals) + 1, dtype=vals.dtype)
+        cum[1:] = np.cumsum(vals)
+        spend = cum[prep.tx_first_eq] - cum[left]
+        if prep.tx_cents is None:
+            spend = np.round(spend, 6)  # float sums: don't let 499.99999999 miss 500
+        return spend
+
+    return _memo(prep, ("spend", days), compute)
+
+
+@dataclass(frozen=True)
+class _Horizon:
+    """Rules-independent selections for a horizon ``end`` (memoised per end)."""
+
+    tx: Any  # slice or boolean mask of transactions at or before end
+    tx_off: np.ndarray  # member offsets into the selected transactions
+    ev: np.ndarray  # activity events at or before end
+    earn_pos: np.ndarray  # positions in ``ev`` of purchases, and their tx index
+    earn_src: np.ndarray
+    red_pos: np.ndarray  # positions in ``ev`` of redemptions, and their rd index
+    red_src: np.ndarray
+    present: np.ndarray  # member has a transaction or redemption by end
+    m0: int  # first month (months since 1970-01)
+    n_months: int
+    tx_month: np.ndarray  # month - m0 of each selected transaction
+    last_buy: np.ndarray  # selected tx: last purchase of its member in its month
+
+
+def _horizon(prep: PreparedHistory, end: int) -> _Horizon:
+    def compute() -> _Horizon:
+        full = end >= prep.last_time
+        tx = slice(None) if full else prep.tx_time <= end
+        ev = np.arange(len(prep.ev_time)) if full else np.flatnonzero(prep.ev_time <= end)
+        member = prep.tx_member[tx]
+        is_red = prep.ev_is_redeem[ev]
+        src = prep.ev_src[ev]
+        earn_pos, red_pos = np.flatnonzero(~is_red), np.flatnonzero(is_red)
+        present = np.zeros(prep.n_members, dtype=bool)
+        present[member] = True
+        present[prep.ev_member[ev]] = True
+        times = prep.tx_time[tx]
+        first = min((a.min() for a in (times, prep.ev_time[ev]) if a.size), default=end)
+        m0 = int(K.month_index(np.array([first]))[0])
+        n_months = int(K.month_index(np.array([end]))[0]) - m0 + 1
+        tx_month = K.month_index(times) - m0
+        buy = np.flatnonzero(prep.tx_amount[tx] > 0)
+        bm, bmo = member[buy], tx_month[buy]
+        last = np.ones(len(buy), dtype=bool)
+        if len(buy) > 1:
+            last[:-1] = (bm[1:] != bm[:-1]) | (bmo[1:] != bmo[:-1])
+        return _Horizon(
+            tx=tx,
+            tx_off=np.searchsorted(member, np.arange(prep.n_members + 1)),
+            ev=ev,
+            earn_pos=earn_pos,
+            earn_src=src[earn_pos],
+            red_pos=red_pos,
+            red_src=src[red_pos],
+            present=present,
+            m0=m0,
+            n_months=max(n_months, 1),
+            tx_month=tx_month,
+            last_buy=buy[last],
+        )
+
+    return _memo(prep, ("horizon", end), compute)
+
+
+def _spend_at_end(prep: PreparedHistory, h: _Horizon, days: int, end: int) -> np.ndarray:
+    """Per member: sum of amounts over ``[end - days, end]`` (cents if exact)."""
+
+    def compute() -> np.ndarray:
+        t = prep.tx_time[h.tx]
+        win = t >= end - np.int64(days) * K.DAY_NS
+        vals = (prep.tx_cents if prep.tx_cents is not None else prep.tx_amount)[h.tx]
+        out = K.sum_by(prep.tx_member[h.tx][win], vals[win], prep.n_members)
+        return out if prep.tx_cents is not None else np.round(out, 6)
+
+    return _memo(prep, ("spend_end", days, end), compute)
 
 
 def _tier_index(spend: np.ndarray, rules: RewardRules, cents: bool) -> np.ndarray:
@@ -425,6 +514,31 @@ def _tier_index(spend: np.ndarray, rules: RewardRules, cents: bool) -> np.ndarra
     if cents:
         thr = np.ceil(np.round(thr * 100.0, 6)).astype(np.int64)
     return np.maximum(np.searchsorted(thr, spend, side="right") - 1, 0)
+
+
+def _earn(amount: np.ndarray, earn_rate: float, mult: np.ndarray) -> np.ndarray:
+    """``floor(round(amount * earn_rate * multiplier, 6))`` for amount > 0, else 0.
+
+    The 6-decimal rounding only changes the floor when the product lies just
+    below a whole number (binary error, e.g. 1.15 x 100 = 114.99999999999999),
+    so only those rows are rounded; exact half-way ties, where ``np.round`` is
+    not correctly rounded, use Python's ``round``.
+    """
+    y = amount * earn_rate * mult
+    pts = np.floor(y)
+    near = np.flatnonzero(y - pts >= 1.0 - 1.5e-6)
+    if near.size:
+        yn = y[near]
+        r = np.round(yn, 6)
+        frac = yn * 1e6 - np.floor(yn * 1e6)
+        tie = np.flatnonzero(np.abs(frac - 0.5) < 1e-3)
+        if tie.size:
+            r[tie] = [round(float(v), 6) for v in yn[tie]]
+        pts[near] = np.floor(r)
+    pts = np.maximum(pts, 0.0)  # amount <= 0 earns nothing
+    if pts.size and float(pts.max()) < 2**52:
+        return pts.astype(np.int64)
+    return pts
 
 
 def _as_int_if_whole(a: np.ndarray) -> np.ndarray:
@@ -442,8 +556,9 @@ def _expiry(
 ) -> dict[str, np.ndarray]:
     """Run the expiry mode over the activity events ``ev`` (indices into ``prep.ev_*``).
 
-    Returns per-member ``redeemed``, ``expired``, ``outstanding`` plus
-    ``exp_time``/``exp_pts`` (expiry events) and ``granted`` per event.
+    Returns per member ``redeemed``, ``expired``, ``outstanding``; per
+    redemption (``red_index`` into ``ev``) the ``granted`` points; the expiry
+    events ``exp_time``/``exp_points``; and the deadlines used (``deadline``).
     """
     n = prep.n_members
     member, time, is_red = prep.ev_member[ev], prep.ev_time[ev], prep.ev_is_redeem[ev]
@@ -452,15 +567,17 @@ def _expiry(
             dl = np.full(len(ev), _I64_MAX, dtype=np.int64)
         else:
             dl = K.deadlines(time, expiry.months, expiry.grace_days)
-        r = K.inactivity_balances(member, time, x, is_red, dl, end)
-        hit = np.flatnonzero(r["expired"] != 0)
+        r = K.inactivity_balances(member, time, x, is_red, dl, end, n)
+        ei = r["exp_index"]
         return {
+            "red_index": r["red_index"],
             "granted": r["granted"],
-            "redeemed": K.sum_by(member, r["granted"], n),
-            "expired": K.sum_by(member, r["expired"], n),
-            "outstanding": K.sum_by(member, r["outstanding"], n),
-            "exp_time": dl[hit],
-            "exp_pts": r["expired"][hit],
+            "redeemed": K.sum_by(member[r["red_index"]], r["granted"], n),
+            "expired": K.sum_by(member[ei], r["exp_points"], n),
+            "outstanding": r["outstanding"],
+            "exp_time": dl[ei],
+            "exp_points": r["exp_points"],
+            "deadline": dl,
         }
     # fixed-term lots
     lots = np.flatnonzero(~is_red)
@@ -480,21 +597,23 @@ def _expiry(
         end_key,
         n,
     )
-    granted = np.zeros_like(x)
-    granted[reds] = r["granted"]
-    hit = r["group_first"][r["group_expired"] != 0]
+    hit = r["group_expired"] != 0
+    dl = np.full(len(ev), _I64_MAX, dtype=np.int64)
+    dl[lots] = l_dead
     return {
-        "granted": granted,
+        "red_index": reds,
+        "granted": r["granted"],
         "redeemed": r["redeemed"],
         "expired": r["expired"],
         "outstanding": r["outstanding"],
-        "exp_time": l_dead[hit],
-        "exp_pts": r["group_expired"][r["group_expired"] != 0],
+        "exp_time": l_dead[r["group_first"][hit]],
+        "exp_points": r["group_expired"][hit],
+        "deadline": dl,
     }
 
 
 def _saved_by_grace(
-    prep: PreparedHistory, ev: np.ndarray, x: np.ndarray, expiry: ExpiryPolicy, end: int, expired: np.ndarray
+    prep: PreparedHistory, ev: np.ndarray, x: np.ndarray, expiry: ExpiryPolicy, end: int, res: dict
 ) -> float:
     """Points expired with ``grace_days = 0`` minus points expired with the grace period.
 
@@ -504,22 +623,23 @@ def _saved_by_grace(
     """
     if expiry.mode == "none" or expiry.grace_days == 0 or ev.size == 0:
         return 0.0
-    member, time, is_red = prep.ev_member[ev], prep.ev_time[ev], prep.ev_is_redeem[ev]
-    d0 = K.deadlines(time, expiry.months, 0)
-    dg = d0 + np.int64(expiry.grace_days) * K.DAY_NS
+    member, is_red = prep.ev_member[ev], prep.ev_is_redeem[ev]
+    dg = res["deadline"]
+    d0 = dg - np.int64(expiry.grace_days) * K.DAY_NS
     at_end = (d0 <= end) & (end < dg)
     if expiry.mode == "inactivity":
+        time = prep.ev_time[ev]
         _, last = K.segment_flags(member)
         nxt = np.empty_like(time)
         nxt[:-1] = time[1:]
         differs = np.where(last, at_end, (d0 < nxt) & (nxt <= dg))
     else:
-        differs = is_red | (~is_red & at_end)
+        differs = is_red | at_end
     affected = np.zeros(prep.n_members, dtype=bool)
     affected[member[differs]] = True
     sub = affected[member]
     r0 = _expiry(prep, ev[sub], x[sub], ExpiryPolicy(expiry.mode, expiry.months, 0), end)
-    return float(r0["expired"].sum() - expired[affected].sum())
+    return float(r0["expired"].sum() - res["expired"][affected].sum())
 
 
 def replay(
@@ -540,7 +660,8 @@ def replay(
         Historical redemptions (``member_id``, ``timestamp``, ``points``); only
         with a DataFrame (a PreparedHistory already holds them).
     end : timestamp, optional
-        Horizon; defaults to the last transaction or redemption.
+        Horizon; defaults to the last member transaction or redemption
+        (guest rows are ignored, so they never move it).
 
     Returns
     -------
@@ -556,46 +677,36 @@ def replay(
     else:
         prep = prepare(transactions, redemptions)
     end_ns = prep.last_time if end is None else _to_ns(end)
-    n = prep.n_members
     cents = prep.tx_cents is not None
+    h = _horizon(prep, end_ns)
 
     # 1-2. tier of each purchase and points earned
     spend = _trailing_spend(prep, rules.qualification_days)
     tier = _tier_index(spend, rules, cents)
     mult = np.array([t.multiplier for t in rules.tiers], dtype=np.float64)[tier]
-    earned = _as_int_if_whole(_earn(prep.tx_amount, rules.earn_rate, mult))
+    earned = _earn(prep.tx_amount, rules.earn_rate, mult)
     asks = _as_int_if_whole(prep.rd_points)
     if earned.dtype != asks.dtype:
         earned, asks = earned.astype(np.float64), asks.astype(np.float64)
-
-    in_tx = prep.tx_time <= end_ns
-    ev = np.flatnonzero(prep.ev_time <= end_ns) if end_ns < prep.last_time else np.arange(len(prep.ev_time))
-    src = prep.ev_src[ev]
-    is_red = prep.ev_is_redeem[ev]
-    x = np.empty(len(ev), dtype=earned.dtype)
-    x[~is_red] = earned[src[~is_red]]
-    x[is_red] = -asks[src[is_red]]
+    x = np.empty(len(h.ev), dtype=earned.dtype)
+    x[h.earn_pos] = earned[h.earn_src]
+    x[h.red_pos] = -asks[h.red_src]
 
     # 3-4. balances, redemptions and expiry
-    res = _expiry(prep, ev, x, rules.expiry, end_ns)
-    saved = _saved_by_grace(prep, ev, x, rules.expiry, end_ns, res["expired"])
-
-    issued_m = K.sum_by(prep.tx_member[in_tx], earned[in_tx], n)
+    res = _expiry(prep, h.ev, x, rules.expiry, end_ns)
+    saved = _saved_by_grace(prep, h.ev, x, rules.expiry, end_ns, res)
+    earned_h = earned[h.tx]
+    cum = np.zeros(len(earned_h) + 1, dtype=earned_h.dtype)
+    cum[1:] = np.cumsum(earned_h)
+    issued_m = cum[h.tx_off[1:]] - cum[h.tx_off[:-1]]
 
     # 5. tier at end: qualifying spend over [end - window, end]
-    win = in_tx & (prep.tx_time >= end_ns - np.int64(rules.qualification_days) * K.DAY_NS)
-    vals = prep.tx_cents if cents else prep.tx_amount
-    spend_end = K.sum_by(prep.tx_member[win], vals[win], n)
-    if not cents:
-        spend_end = np.round(spend_end, 6)
+    spend_end = _spend_at_end(prep, h, rules.qualification_days, end_ns)
     tier_end = _tier_index(spend_end, rules, cents)
-    present = np.zeros(n, dtype=bool)
-    present[prep.tx_member[in_tx]] = True
-    present[prep.ev_member[ev]] = True
-    tier_counts = np.bincount(tier_end[present], minlength=len(rules.tiers))
+    tier_counts = np.bincount(tier_end[h.present], minlength=len(rules.tiers))
 
-    issued, redeemed = float(issued_m.sum()), float(res["redeemed"].sum())
-    expired, outstanding = float(res["expired"].sum()), float(res["outstanding"].sum())
+    issued, redeemed = float(cum[-1]), float(res["granted"].sum())
+    expired, outstanding = float(res["exp_points"].sum()), float(res["outstanding"].sum())
     exits = expired + redeemed
     breakage = expired / exits if exits > 0 else float("nan")
     pv = rules.point_value
@@ -613,12 +724,11 @@ def replay(
         liability_naive=naive,
         breakage_rate=breakage,
         points_saved_by_grace=saved,
-        members=int(present.sum()),
+        members=int(h.present.sum()),
         members_per_tier=tuple((t.name, int(c)) for t, c in zip(rules.tiers, tier_counts, strict=True)),
     )
-    monthly = _monthly(prep, rules, in_tx, earned, tier, ev, res, end_ns)
     arrays = {
-        "present": present,
+        "present": h.present,
         "issued": issued_m,
         "redeemed": res["redeemed"],
         "expired": res["expired"],
@@ -629,50 +739,29 @@ def replay(
     return SimulationResult(
         rules=rules,
         totals=totals,
-        monthly=monthly,
+        monthly=_monthly(prep, rules, h, earned_h, tier[h.tx], res),
         end=pd.Timestamp(end_ns),
         _member_ids=prep.member_ids,
         _member_arrays=arrays,
     )
 
 
-def _earn(amount: np.ndarray, earn_rate: float, mult: np.ndarray) -> np.ndarray:
-    """Points per row, multiplying in the documented order ``amount * earn_rate * multiplier``."""
-    y = amount * earn_rate * mult
-    r = np.round(y, 6)
-    frac = y * 1e6 - np.floor(y * 1e6)
-    tie = np.flatnonzero(np.abs(frac - 0.5) < 1e-3)
-    if tie.size:  # np.round is not correctly rounded on half-way ties; Python's round is
-        r[tie] = [round(float(v), 6) for v in y[tie]]
-    return np.where(amount > 0, np.floor(r), 0.0)
-
-
 def _monthly(
     prep: PreparedHistory,
     rules: RewardRules,
-    in_tx: np.ndarray,
+    h: _Horizon,
     earned: np.ndarray,
     tier: np.ndarray,
-    ev: np.ndarray,
     res: dict[str, np.ndarray],
-    end_ns: int,
 ) -> pd.DataFrame:
-    t = prep.tx_time[in_tx]
-    if t.size == 0 and ev.size == 0:
-        return pd.DataFrame(columns=["month", "issued", "redeemed", "expired", "outstanding"])
-    starts = [a.min() for a in (t, prep.ev_time[ev]) if a.size]
-    m0 = int(K.month_index(np.array([min(starts)]))[0])
-    m1 = int(K.month_index(np.array([end_ns]))[0])
-    nm = m1 - m0 + 1
-    tm = K.month_index(t) - m0
-    issued = np.bincount(tm, weights=earned[in_tx], minlength=nm)
-    et = prep.ev_time[ev]
-    red = res["granted"] != 0
-    redeemed = np.bincount(K.month_index(et[red]) - m0, weights=res["granted"][red], minlength=nm)
-    expired = np.bincount(K.month_index(res["exp_time"]) - m0, weights=res["exp_pts"], minlength=nm)
+    nm, m0 = h.n_months, h.m0
+    issued = np.bincount(h.tx_month, weights=earned, minlength=nm)
+    red_t = prep.ev_time[h.ev[res["red_index"]]]
+    redeemed = np.bincount(K.month_index(red_t) - m0, weights=res["granted"], minlength=nm)
+    expired = np.bincount(K.month_index(res["exp_time"]) - m0, weights=res["exp_points"], minlength=nm)
     out = pd.DataFrame(
         {
-            "month": pd.to_datetime((np.arange(m0, m1 + 1)).astype("datetime64[M]")).astype("datetime64[ns]"),
+            "month": pd.to_datetime(np.arange(m0, m0 + nm).astype("datetime64[M]")).astype("datetime64[ns]"),
             "issued": issued[:nm],
             "redeemed": redeemed[:nm],
             "expired": expired[:nm],
@@ -680,15 +769,22 @@ def _monthly(
     )
     out["outstanding"] = (out["issued"] - out["redeemed"] - out["expired"]).cumsum()
     # Members purchasing in the month, by the tier of their last purchase in it.
-    mem = prep.tx_member[in_tx]
-    tr = tier[in_tx]
-    pos = prep.tx_amount[in_tx] > 0
-    mem, tm_p, tr = mem[pos], tm[pos], tr[pos]
-    last = np.ones(len(mem), dtype=bool)
-    if len(mem) > 1:
-        last[:-1] = (mem[1:] != mem[:-1]) | (tm_p[1:] != tm_p[:-1])
-    counts = np.bincount(tm_p[last] * len(rules.tiers) + tr[last], minlength=nm * len(rules.tiers))
-    counts = counts.reshape(nm, len(rules.tiers))
+    nt = len(rules.tiers)
+    lb = h.last_buy
+    counts = np.bincount(h.tx_month[lb] * nt + tier[lb], minlength=nm * nt).reshape(nm, nt)
     for i, name in enumerate(rules.tier_names):
         out[f"members_{name}"] = counts[:, i]
     return out
+
+
+_SCENARIO_NAMES = ("compare", "infer_baseline_rules", "presets", "sensitivity")
+
+
+def __getattr__(name: str) -> Any:
+    """``compare``, ``infer_baseline_rules``, ``presets``, ``sensitivity`` live in
+    :mod:`loyalty.scenarios` (which imports this module); re-exported lazily."""
+    if name in _SCENARIO_NAMES:
+        from loyalty import scenarios
+
+        return getattr(scenarios, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -152,7 +152,7 @@ st.dataframe(
         "p_alive": st.column_config.NumberColumn("P(alive)", format="%.2f"),
         "expected_purchases": st.column_config.NumberColumn(f"purchases next {horizon} mo", format="%.1f"),
         "expected_spend": st.column_config.NumberColumn(f"spend / purchase ({cur})", format="%.2f"),
-        "frequency": st.column_config.NumberColumn("repeat purchases (weeks)"),
+        "frequency": st.column_config.NumberColumn("repeat purchase weeks"),
     },
 )
 

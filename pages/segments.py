@@ -49,9 +49,16 @@ set_query_param("seg_features", ",".join(cols))
 cols_t = tuple(cols)
 
 with st.spinner(f"Testing 2 to 10 segments on {len(feats):,} members…"):
-    kc = cache.k_choice(ds, fp, cols_t)
-c_chart, c_k = st.columns([3, 1])
-c_chart.altair_chart(model_charts.k_sweep_chart(kc.table, kc.recommended), width="stretch")
+    try:
+        kc = cache.k_choice(ds, fp, cols_t)
+    except ValueError as exc:
+        show_problem(f"Cannot segment on these features: {exc}")
+        st.stop()
+elbow_chart, sil_chart = model_charts.k_sweep_charts(kc.table, kc.recommended)
+c_elbow, c_sil = st.columns(2)
+c_elbow.altair_chart(elbow_chart, width="stretch")
+c_sil.altair_chart(sil_chart, width="stretch")
+c_k, c_reason = st.columns([1, 3])
 if "seg_k" not in st.session_state:
     url_k = query_param("k", "")
     st.session_state["seg_k"] = int(url_k) if url_k and url_k.isdigit() and 2 <= int(url_k) <= 10 else kc.recommended
@@ -67,15 +74,19 @@ k = int(
     )
 )
 set_query_param("k", k)
-c_k.markdown(f"**Recommended: k = {kc.recommended}**")
-c_k.caption(kc.reason)
+c_reason.markdown(f"**Recommended: k = {kc.recommended}**")
+c_reason.caption(kc.reason)
 if kc.fit_sample < kc.n_members:
-    c_k.caption(
+    c_reason.caption(
         f"Sweep fitted on a random {kc.fit_sample:,} of {kc.n_members:,} members; silhouette on {kc.silhouette_sample:,}."
     )
 
 with st.spinner(f"Fitting {k} segments…"):
-    base_seg = cache.segmentation(ds, fp, k, cols_t)
+    try:
+        base_seg = cache.segmentation(ds, fp, k, cols_t)
+    except ValueError as exc:
+        show_problem(f"Cannot form {k} segments: {exc}")
+        st.stop()
 rename_key = f"seg_names:{fp}:{k}:{','.join(cols)}"
 seg = base_seg
 saved = st.session_state.get(rename_key)

@@ -92,15 +92,9 @@ def page(server):
 
 def wait_idle(pg) -> None:
     """Wait until Streamlit has finished running the script."""
-    pg.wait_for_selector('[data-testid="stApp"]')
+    pg.wait_for_timeout(800)
+    pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     pg.wait_for_timeout(500)
-    # The status widget shows "Running..." while the script runs.
-    pg.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
-                 || !/Running/i.test(document.querySelector('[data-testid="stStatusWidget"]').innerText)""",
-        timeout=120_000,
-    )
-    pg.wait_for_timeout(300)
 
 
 def assert_no_exception(pg, name: str) -> None:

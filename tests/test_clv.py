@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from loyalty.clv import (
     BGNBDFit,
     GammaGammaFit,
     ModelError,
     bgnbd_loglik,
+    bgnbd_loglik_grad,
     calibration_holdout,
     clv_simple,
     customer_value,
@@ -106,6 +107,14 @@ def test_bgnbd_loglik_vs_numerical_integration(x, t_x, T):
     assert bgnbd_loglik(params, np.array([x]), np.array([t_x]), np.array([T]))[0] == pytest.approx(
         _brute_bgnbd(params, x, t_x, T), abs=1e-5
     )
+
+
+def test_bgnbd_gradient_matches_finite_differences(cal):
+    x, t_x, T = (cal[c].to_numpy() for c in ("frequency", "recency", "T"))
+    p = np.array([0.3, 4.0, 0.9, 2.2])
+    _, g = bgnbd_loglik_grad(p, x, t_x, T)
+    num = optimize.approx_fprime(p, lambda q: bgnbd_loglik(q, x, t_x, T).sum(), 1e-7)
+    np.testing.assert_allclose(g.sum(axis=0), num, rtol=1e-4)
 
 
 @pytest.mark.parametrize("x,m", [(1, 20.0), (4, 35.5), (10, 8.0)])

@@ -134,3 +134,39 @@ def test_projection_band_is_ordered_labelled_and_reproducible(prepared, sample):
     s = p0.summary.set_index("metric")
     assert s.loc["net_benefit", ["p10", "p90"]].tolist() == [0.0, 0.0]
     assert (s.loc["outstanding", "p10"]) > 0
+
+
+# -- scenario files and links -------------------------------------------------------------
+def test_scenarios_json_and_link_round_trip():
+    from loyalty.scenarios import decode_scenarios, encode_scenarios, scenarios_from_json, scenarios_to_json
+
+    items = [(SAMPLE_RULES, BehaviourAssumptions()), *((r, BehaviourAssumptions(0.2, 0.1, -0.5, 6)) for r in list(presets(SAMPLE_RULES).values())[:4])]
+    assert scenarios_from_json(scenarios_to_json(items)) == items
+    code = encode_scenarios(items)
+    assert decode_scenarios(code) == items
+    assert all(ch.isalnum() or ch in "-_" for ch in code) and len(code) < 2000
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{oops", "not valid JSON"),
+        ('{"scenarios": []}', "no 'scenarios'"),
+        ('{"scenarios": [{"rules": {"earn_rate": -1}}]}', "Scenario 1: Earn rate cannot be negative"),
+        ('{"scenarios": [{"rules": {}, "assumptions": {"bogus": 1}}]}', "Scenario 1: unexpected"),
+        ('{"scenarios": [' + ",".join(['{"rules": {}}'] * 6) + "]}", "At most 5"),
+    ],
+)
+def test_bad_scenario_files_are_explained(text, message):
+    from loyalty.scenarios import scenarios_from_json
+
+    with pytest.raises(RulesError, match=message):
+        scenarios_from_json(text)
+
+
+def test_damaged_link_is_a_rules_error():
+    from loyalty.scenarios import decode_scenarios
+
+    for code in ("x", "not-a-valid-code", "eJyLjgUAARUAuQ"):
+        with pytest.raises(RulesError, match="damaged"):
+            decode_scenarios(code)

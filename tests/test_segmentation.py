@@ -168,3 +168,9 @@ def test_pca_2d_sample(data, seg4):
 def test_bad_k(data):
     with pytest.raises(ValueError, match="between 2"):
         segment(data[0], 1)
+
+
+def test_constant_features_give_a_clear_error():
+    f = pd.DataFrame({c: np.ones(50) for c in ("recency_days", "frequency", "monetary", "tenure_days")})
+    with pytest.raises(ValueError, match="hardly vary"):
+        choose_k(f)

@@ -314,8 +314,9 @@ def test_rules_json_round_trip():
         ({"tiers": (Tier("A", 0, 1), Tier("B", 500, 2), Tier("C", 100, 3))}, "tiers[2].threshold", "increase"),
         ({"tiers": (Tier("A", 10, 1),)}, "tiers[0].threshold", "threshold 0"),
         ({"tiers": (Tier("A", 0, 1), Tier("A", 5, 1))}, "tiers.name", "unique"),
-        ({"expiry": {"mode": "inactivity", "months": 0}}, "expiry.months", ">= 1"),
-        ({"qualification_days": 0}, "qualification_days", ">= 1"),
+        ({"expiry": {"mode": "inactivity", "months": 0}}, "expiry.months", "from 1 to"),
+        ({"expiry": {"mode": "fixed", "months": 12, "grace_days": -1}}, "expiry.grace_days", "from 0"),
+        ({"qualification_days": 0}, "qualification_days", "from 1"),
     ],
 )
 def test_invalid_rules_name_the_input(kwargs, field, text):

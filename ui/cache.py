@@ -124,3 +124,75 @@ def clv_calibration(_ds: Dataset, fingerprint: str, calibration_end: str, holdou
         return _clv.member_calibration_check(_ds, calibration_end, holdout_end, period_days), None
     except (_clv.ModelError, ValueError) as exc:
         return None, str(exc)
+
+
+# --- simulator ---
+from loyalty import behaviour as _beh  # noqa: E402
+from loyalty import scenarios as _scn  # noqa: E402
+from loyalty import simulation as _sim  # noqa: E402
+
+
+@st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)
+def prepared_history(_ds: Dataset, fingerprint: str):
+    """:func:`loyalty.simulation.prepare` with the ledger's redeem events (shared, read-only:
+    a resource, so the big arrays are not copied on every rerun)."""
+    return _sim.prepare(_ds.transactions, _sim.redemptions_from_ledger(_ds.ledger))
+
+
+@st.cache_resource(max_entries=24, ttl=TTL, show_spinner=False)
+def replay(_ds: Dataset, fingerprint: str, rules_json: str):
+    """One replay per (data, rules); rules travel as their canonical JSON."""
+    return _sim.replay(prepared_history(_ds, fingerprint), _sim.RewardRules.from_json(rules_json))
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def baseline_rules(_ds: Dataset, fingerprint: str, point_value: float):
+    """(rules JSON, notes) of :func:`loyalty.scenarios.infer_baseline_rules`."""
+    rules, notes = _scn.infer_baseline_rules(_ds, point_value)
+    return rules.to_json(), tuple(notes)
+
+
+@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
+def sensitivity(_ds: Dataset, fingerprint: str, rules_json: str, param: str, values: tuple,
+                baseline_json: str, assumptions: tuple, gross_margin: float):
+    prep = prepared_history(_ds, fingerprint)
+    return _scn.sensitivity(prep, _sim.RewardRules.from_json(rules_json), param, values,
+                            baseline=replay(_ds, fingerprint, baseline_json),
+                            assumptions=_beh.BehaviourAssumptions(**dict(assumptions)),
+                            gross_margin=gross_margin)
+
+
+@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
+def projection(_ds: Dataset, fingerprint: str, baseline_json: str, scenario_json: str, assumptions: tuple,
+               gross_margin: float, n_boot: int = 300):
+    return _beh.project(prepared_history(_ds, fingerprint), _sim.RewardRules.from_json(baseline_json),
+                        _sim.RewardRules.from_json(scenario_json), _beh.BehaviourAssumptions(**dict(assumptions)),
+                        n_boot=n_boot, random_state=0, gross_margin=gross_margin,
+                        baseline_result=replay(_ds, fingerprint, baseline_json),
+                        scenario_result=replay(_ds, fingerprint, scenario_json))
+
+
+# --- report ---
+@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
+def report_files(_ds: Dataset, fingerprint: str, start: str, end: str, inputs: tuple, clv_settings: tuple,
+                 segments_key: str, scenarios_json: str, pseudonymise: bool, _segments_fn=None):
+    """(HTML bytes, Excel bytes) of the strategy report (:func:`loyalty.report_sections.build_report`).
+
+    Keyed on data, period, program inputs (point value, margin, platform cost, currency), CLV (horizon months,
+    annual discount rate), segments (``segments_key``; ``_segments_fn()`` gives them, or None for the
+    recommended ones, and runs only on a miss), scenarios JSON and the pseudonymise toggle.
+    """
+    from loyalty import report_sections as rs
+    from loyalty.inputs import ProgramInputs
+    from ui.report_charts import REPORT_CHARTS
+
+    models, error = clv_models(_ds, fingerprint, rs.PERIOD_DAYS)
+    report = rs.build_report(
+        _ds, start, end, ProgramInputs(*inputs),
+        segments=_segments_fn() if _segments_fn is not None else None,
+        features=member_features(_ds, fingerprint), clv_models=models, clv_error=error,
+        horizon_months=int(clv_settings[0]), annual_discount_rate=float(clv_settings[1]),
+        scenarios=rs.scenarios_from_json(scenarios_json), charts=REPORT_CHARTS,
+        pseudonymise_salt=fingerprint if pseudonymise else None,
+    )
+    return report.to_html().encode("utf-8"), report.to_excel()

@@ -11,8 +11,8 @@ import pandas as pd
 _H = 280
 
 
-def k_sweep_chart(table: pd.DataFrame, recommended: int) -> alt.HConcatChart:
-    """Elbow (inertia) and silhouette against k, the recommended k marked."""
+def k_sweep_charts(table: pd.DataFrame, recommended: int) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """Elbow (inertia) and silhouette against k, the recommended k marked (two charts)."""
     df = table.reset_index()
     tip = [
         alt.Tooltip("k:O", title="Segments (k)"),
@@ -27,9 +27,9 @@ def k_sweep_chart(table: pd.DataFrame, recommended: int) -> alt.HConcatChart:
     sil = alt.Chart(df).mark_line(point=True, color="#2ca02c").encode(
         x=x, y=alt.Y("silhouette:Q", title="Silhouette (-1 to 1, higher = better)"), tooltip=tip
     )
-    return alt.hconcat(
-        (elbow + rule).properties(title="Elbow: inertia by k (lower = tighter)", height=_H, width=300),
-        (sil + rule).properties(title="Silhouette by k (red line: recommended k)", height=_H, width=300),
+    return (
+        (elbow + rule).properties(title="Elbow: inertia by k (red line: recommended k)", height=_H),
+        (sil + rule).properties(title="Silhouette by k (higher = better separated)", height=_H),
     )
 
 
@@ -45,8 +45,7 @@ def profile_heatmap(profile: pd.DataFrame, features: list[str]) -> alt.Chart:
         y=alt.Y("segment:N", title="Segment", sort=alt.SortField("order")),
     )
     rect = base.mark_rect().encode(
-        color=alt.Color("z:Q", title="z-score (std. dev. from program average)",
-                        scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True)),
+        color=alt.Color("z:Q", title="z-score", scale=alt.Scale(scheme="redblue", domainMid=0)),
         tooltip=[
             alt.Tooltip("segment:N", title="Segment"),
             alt.Tooltip("feature:N", title="Feature"),
@@ -55,8 +54,9 @@ def profile_heatmap(profile: pd.DataFrame, features: list[str]) -> alt.Chart:
         ],
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text("z:Q", format="+.1f"))
-    return (rect + text).properties(title="Segment profiles: z-score of each feature vs the program average",
-                                    height=max(_H, 40 * profile.shape[0]))
+    return (rect + text).properties(
+        title="Segment profiles: z-score of each feature vs the program average", height=alt.Step(34)
+    )
 
 
 def size_revenue_chart(profile: pd.DataFrame) -> alt.Chart:
@@ -126,7 +126,7 @@ def p_alive_heatmap(matrix: pd.DataFrame, period: str) -> alt.Chart:
                      alt.Tooltip("recency:Q", title=f"Recency ({period})", format=".0f"),
                      alt.Tooltip("mean(p_alive):Q", title="P(alive)", format=".2f")],
         )
-        .properties(title="Probability a member is still active, by frequency and recency", height=_H)
+        .properties(title="P(alive) by repeat purchases and recency", height=_H)
     )
 
 

@@ -1,0 +1,170 @@
+"""Report: one click to a self-contained HTML strategy report, and every table as Excel."""
+
+import pandas as pd
+import streamlit as st
+
+from loyalty.kpi_frame import default_period
+from loyalty.report_sections import PERIOD_DAYS, ReportSegments, scenarios_json
+from loyalty.segmentation import DEFAULT_COLUMNS, rename
+from ui import cache
+from ui.state import (
+    current_dataset,
+    current_segments,
+    program_inputs,
+    pseudonymise_exports,
+    query_param,
+    set_query_param,
+)
+from ui.widgets import page_header, show_problem
+
+try:  # the What-if simulator's scenarios (first = baseline), when that page exists
+    from ui.scenario_editor import scenarios as _sim_scenarios
+except ImportError:  # pragma: no cover - simulator not installed
+    def _sim_scenarios() -> list:
+        return []
+
+page_header(
+    "Report",
+    "One click builds a strategy-session report: a single HTML file that opens offline (charts are embedded "
+    "images, no scripts, no network) and an Excel workbook with every table of the report.",
+)
+ds = current_dataset()
+inp = program_inputs()
+fp = ds.fingerprint
+if ds.transactions.empty:
+    show_problem("This dataset has no transactions, so there is nothing to report. Upload transactions on the Data page.")
+    st.stop()
+
+# --- period: the KPI page's link parameters, else the last 12 months ---------------------------------
+first, last = (t.date() for t in ds.date_range())
+d_start, d_end = (t.date() for t in default_period(ds))
+
+
+def _date_param(names: tuple[str, ...], default):
+    for name in names:
+        raw = query_param(name)
+        if raw:
+            try:
+                return min(max(pd.Timestamp(raw).date(), first), last)
+            except ValueError:
+                continue
+    return default
+
+
+held = st.session_state.get("report_period")
+if not (isinstance(held, tuple) and len(held) == 2 and all(first <= v <= last for v in held)):
+    url = (_date_param(("kpi_from", "start"), d_start), _date_param(("kpi_to", "end"), d_end))
+    st.session_state["report_period"] = url if url[0] <= url[1] else (d_start, d_end)
+picked = st.date_input(
+    "KPI period (both days included)",
+    key="report_period",
+    min_value=first,
+    max_value=last,
+    help="Default: the KPI dashboard's period when the link carries it, else the last 12 months of data. KPIs "
+    "are compared with the same number of days just before.",
+)
+if not isinstance(picked, tuple) or len(picked) != 2:
+    st.info("Pick the last day of the period.")
+    st.stop()
+start, end = picked
+set_query_param("kpi_from", start.isoformat())
+set_query_param("kpi_to", end.isoformat())
+
+
+def _url_number(name: str, default: float, lo: float, hi: float) -> float:
+    try:
+        return min(max(float(query_param(name, str(default))), lo), hi)
+    except ValueError:
+        return default
+
+
+horizon = int(_url_number("clv_h", 12, 1, 60))
+discount = _url_number("clv_d", 10.0, 0.0, 50.0) / 100
+
+# --- what goes in ------------------------------------------------------------------------------------
+published = current_segments()
+scen_rules = [item["rules"] for item in _sim_scenarios() if "rules" in item]
+if published is not None:
+    labels, names = published
+    h = int(pd.util.hash_pandas_object(labels, index=True).sum())
+    segments_key = f"user:{len(names)}:{h}:{sorted(names.items())!r}"
+    seg_text = f"your segmentation from the Segments page ({len(names)} segments, with your names)"
+else:
+    segments_key = "recommended"
+    seg_text = "the recommended segmentation (no segmentation made on the Segments page in this session)"
+if len(scen_rules) > 1:
+    scen_text = f"your {len(scen_rules)} What-if simulator scenarios (the first is the baseline)"
+elif scen_rules:
+    scen_text = "the What-if simulator's baseline compared with the strategy presets"
+else:
+    scen_text = "the baseline inferred from the data compared with the strategy presets"
+
+st.markdown(
+    f"""**The report will include**, each section with definitions, the dataset's name and date range:
+- **KPI summary** for {start:%d %b %Y} – {end:%d %b %Y}: every KPI with the previous period, the change and its
+  formula; monthly revenue and active members; points issued, redeemed and expired.
+- **Segments**: {seg_text}: sizes, revenue shares, names, suggested actions, profiles and stability.
+- **Customer value**: classic CLV and BG/NBD + Gamma-Gamma CLV by segment over {horizon} months (discount
+  {discount:.0%}/year, gross margin {inp.gross_margin:.0%}), top members, model parameters and fit diagnostics.
+- **Scenario comparison**: {scen_text}, replayed on the history.
+"""
+)
+pseudo = pseudonymise_exports()
+st.caption(
+    "Member ids are pseudonymised in both files (sidebar setting)." if pseudo
+    else "Member ids appear as in the data; turn on 'Pseudonymise member ids in exports' in the sidebar to hide them."
+)
+
+
+def _segments() -> ReportSegments:
+    """The session's segmentation (full profile when it is the default-feature K-means), else the recommended one."""
+    feats = cache.member_features(ds, fp)
+    cols = tuple(c for c in DEFAULT_COLUMNS if c in feats.columns)
+    source = "Segmentation chosen on the Segments page"
+    if published is not None:
+        labels, names = published
+        try:
+            base = cache.segmentation(ds, fp, len(names), cols)
+        except ValueError:
+            base = None
+        if base is not None and base.labels.equals(labels):
+            return ReportSegments.from_segmentation(rename(base, names), source)
+        return ReportSegments.from_labels(feats, labels, names, source)
+    kc = cache.k_choice(ds, fp, cols)
+    return ReportSegments.from_segmentation(cache.segmentation(ds, fp, kc.recommended, cols),
+                                            f"Recommended segmentation: {kc.reason}")
+
+
+inputs_t = (inp.point_value, inp.gross_margin, inp.monthly_platform_cost, inp.currency)
+args = (str(start), str(end), inputs_t, (horizon, discount), segments_key, scenarios_json(scen_rules), pseudo)
+build_key = (fp, *args)
+
+if st.button("Build report", type="primary", key="report_build"):
+    try:
+        with st.status("Building the report…", expanded=True) as status:
+            st.write("Member features and segments…")
+            segs = _segments()
+            st.write("Customer value models…")
+            cache.clv_models(ds, fp, PERIOD_DAYS)
+            st.write("KPIs, scenario replays, charts and the Excel workbook…")
+            cache.report_files(ds, fp, *args, _segments_fn=lambda: segs)
+            status.update(label="Report ready", state="complete", expanded=False)
+    except ValueError as exc:  # bad rules or data the engines refuse: say why, no traceback
+        show_problem(f"The report could not be built: {exc}")
+        st.stop()
+    st.session_state["report_key"] = build_key
+
+if st.session_state.get("report_key") == build_key:
+    with st.spinner("Preparing the files…"):  # a cache hit unless the entry expired
+        html, xlsx = cache.report_files(ds, fp, *args, _segments_fn=_segments)
+    stem = f"loyalty_report_{start}_{end}"
+    c1, c2 = st.columns(2)
+    c1.download_button("⬇ HTML report", data=html, file_name=f"{stem}.html", mime="text/html",
+                       key="report_dl_html", on_click="ignore", type="primary")
+    c2.download_button("⬇ Every table as Excel (one sheet per table)", data=xlsx, file_name=f"{stem}_tables.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key="report_dl_xlsx", on_click="ignore")
+    st.caption(f"HTML {len(html) / 1024:,.0f} KB · Excel {len(xlsx) / 1024:,.0f} KB. The HTML opens in any browser, "
+               "offline; print it to PDF from the browser if needed.")
+elif st.session_state.get("report_key") is not None:
+    st.info("The period, inputs, segments or scenarios changed since the last build: build the report again.")
