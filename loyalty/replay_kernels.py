@@ -234,11 +234,11 @@ def inactivity_balances(
 
 def fifo_fixed_term(
     lot_member: np.ndarray,
-    lot_key: np.ndarray,
     lot_dkey: np.ndarray,
     earned: np.ndarray,
     red_member: np.ndarray,
     red_key: np.ndarray,
+    red_lots_before: np.ndarray,
     ask: np.ndarray,
     end_key: np.ndarray,
     n_members: int,
@@ -250,13 +250,17 @@ def fifo_fixed_term(
 
     Parameters
     ----------
-    lot_member, lot_key, lot_dkey : ndarray
-        Member code, key of the earn time and key of the deadline of each lot
-        (member-major, earn order; deadlines are non-decreasing in earn time).
+    lot_member, lot_dkey : ndarray
+        Member code and key of the deadline of each lot (member-major, earn
+        order; deadlines are non-decreasing in earn time).
     earned : ndarray
         Points in each lot.
     red_member, red_key, ask : ndarray
-        Redemptions (member-major, time order) and the points each asks.
+        Redemptions (member-major, time order), key of their time and the
+        points each asks.
+    red_lots_before : ndarray
+        Per redemption, the number of lots (all members) earned before it
+        (earning first at equal times): its position in the merged stream.
     end_key : ndarray
         Per member, the key of the horizon ``end``.
     n_members : int
@@ -278,7 +282,7 @@ def fifo_fixed_term(
     # Per redemption: earned so far (earn before redeem at equal time) and
     # earned in lots whose deadline is strictly before it (usable at the deadline).
     base = ce[lot_off[red_member]]
-    e_now = ce[np.searchsorted(lot_key, red_key, side="right")] - base
+    e_now = ce[red_lots_before] - base
     f_now = ce[np.searchsorted(lot_dkey, red_key, side="left")] - base
     r_first, r_last = segment_flags(red_member)
     ask = ask.astype(np.result_type(ask, earned))
@@ -311,13 +315,17 @@ def fifo_fixed_term(
     gbase = ce[lot_off[gm]]
     e_before = ce[gfirst] - gbase
     e_group = ce[glast + 1] - gbase
-    j = np.searchsorted(red_key, lot_dkey[gfirst], side="right") - 1
-    ok = j >= 0
-    ok[ok] = red_member[j[ok]] == gm[ok]
-    r_at = np.where(ok, removed[np.maximum(j, 0)] if len(removed) else 0, 0)
-    gexp = np.maximum(e_group - np.maximum(r_at, e_before), 0)
     due = lot_dkey[gfirst] <= end_key[gm]
-    gexp = np.where(due, gexp, 0)
+    # Removed so far (R) at each due deadline: from the member's last redemption
+    # at or before it; members who never redeem lose whole lots.
+    r_at = np.zeros(len(gfirst), dtype=removed.dtype)
+    redeems = np.zeros(n_members, dtype=bool)
+    redeems[red_member] = True
+    q = np.flatnonzero(due & redeems[gm])
+    j = np.searchsorted(red_key, lot_dkey[gfirst[q]], side="right") - 1
+    ok = (j >= 0) & (red_member[np.maximum(j, 0)] == gm[q]) if len(removed) else np.zeros(len(q), dtype=bool)
+    r_at[q[ok]] = removed[j[ok]]
+    gexp = np.where(due, np.maximum(e_group - np.maximum(r_at, e_before), 0), 0)
     return {
         "granted": granted,
         "issued": issued,

@@ -588,11 +588,11 @@ def _expiry(
     end_key = np.arange(n, dtype=np.int64) * ordn.span + ordn(np.array([end]))[0]
     r = K.fifo_fixed_term(
         l_member,
-        ordn.key(l_member, l_time),
         ordn.key(l_member, l_dead),
         x[lots],
         member[reds],
         ordn.key(member[reds], time[reds]),
+        reds - np.arange(len(reds)),  # lots before each redemption in the merged stream
         -x[reds],
         end_key,
         n,

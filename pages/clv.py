@@ -70,7 +70,8 @@ st.caption(
     "CLV = AOV x purchases per year x expected lifespan x margin. AOV = net spend / purchases; purchases per year = "
     "purchases / member-years of tenure; annual churn = members whose last purchase is 1-2 years old / members "
     "older than a year who bought in the last 2 years; lifespan = 1 / churn (capped at "
-    f"{simple.lifespan_cap_years:g} years). A quick benchmark: it ignores who is still active."
+    f"{simple.lifespan_cap_years:g} years). A quick benchmark: it ignores who is still active. (The KPI dashboard's "
+    "simple CLV uses the chosen period's retention instead of this whole-history snapshot.)"
 )
 st.dataframe(
     simple.table,
@@ -107,8 +108,9 @@ with k2:
     kpi_tile("Mean CLV per member", shown["clv"].mean(), fmt="money", currency=cur,
              help="Total CLV / members with at least one purchase.")
 with k3:
-    kpi_tile("Mean P(alive)", shown["p_alive"].mean(), fmt="pct",
-             help="BG/NBD probability the member has not dropped out, averaged over members.")
+    kpi_tile("Mean P(alive), repeat buyers", shown.loc[~one_time, "p_alive"].mean(), fmt="pct",
+             help="BG/NBD probability the member has not dropped out, averaged over repeat buyers. The model "
+             "assumes drop-out happens right after a repeat purchase, so one-time buyers always have P(alive) = 1.")
 with k4:
     kpi_tile("One-time buyers", one_time.mean(), fmt="pct",
              help="Share of members with a single purchase day: their value rests on the population averages.")

@@ -5,23 +5,22 @@ import streamlit as st
 
 from loyalty.kpi_frame import default_period
 from loyalty.report_sections import PERIOD_DAYS, ReportSegments, scenarios_json
+from loyalty.rules import RulesError
+from loyalty.scenarios import decode_scenarios
 from loyalty.segmentation import DEFAULT_COLUMNS, rename
 from ui import cache
+from ui.scenario_editor import scenarios as editor_scenarios
 from ui.state import (
     current_dataset,
+    current_scenarios,
     current_segments,
     program_inputs,
     pseudonymise_exports,
     query_param,
+    segment_filter,
     set_query_param,
 )
 from ui.widgets import page_header, show_problem
-
-try:  # the What-if simulator's scenarios (first = baseline), when that page exists
-    from ui.scenario_editor import scenarios as _sim_scenarios
-except ImportError:  # pragma: no cover - simulator not installed
-    def _sim_scenarios() -> list:
-        return []
 
 page_header(
     "Report",
@@ -83,7 +82,21 @@ discount = _url_number("clv_d", 10.0, 0.0, 50.0) / 100
 
 # --- what goes in ------------------------------------------------------------------------------------
 published = current_segments()
-scen_rules = [item["rules"] for item in _sim_scenarios() if "rules" in item]
+
+
+def _scenarios() -> list:
+    """The simulator's rule sets: as last published, else from a shared link (``sc``), else as stored."""
+    if current_scenarios():
+        return list(current_scenarios())
+    if query_param("sc"):
+        try:
+            return [r for r, _ in decode_scenarios(query_param("sc"))]
+        except RulesError as exc:
+            show_problem(f"The scenarios in this link were ignored: {exc}")
+    return [item["rules"] for item in editor_scenarios()]
+
+
+scen_rules = _scenarios()
 if published is not None:
     labels, names = published
     h = int(pd.util.hash_pandas_object(labels, index=True).sum())
@@ -109,6 +122,8 @@ st.markdown(
 - **Scenario comparison**: {scen_text}, replayed on the history.
 """
 )
+if segment_filter() is not None:
+    st.caption("The report covers all members: the sidebar segment filter does not apply to it.")
 pseudo = pseudonymise_exports()
 st.caption(
     "Member ids are pseudonymised in both files (sidebar setting)." if pseudo

@@ -33,7 +33,7 @@ page_header(
     "assumptions you set (default: no reaction). Every figure says which layer it comes from.",
 )
 ds = current_dataset()
-if ds.member_transactions.empty:
+if not ds.transactions["member_id"].notna().any():
     show_problem("This dataset has no member transactions, so there is nothing to replay.")
     st.stop()
 fp = ds.fingerprint

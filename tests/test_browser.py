@@ -116,6 +116,19 @@ def goto(pg, label: str) -> None:
 NAV = ["Overview", "Data", "KPI dashboard", "Segments", "Customer value", "What-if simulator", "Report"]
 
 
+def test_deep_link_as_first_request_goes_through_the_router(server, page):
+    """A shared link opened on a fresh server shows the page with the app's sidebar and its view state."""
+    page.goto(server + "/kpis?kpi_from=2026-01-01&kpi_to=2026-06-30")
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Program inputs" in sidebar and "KPI dashboard" in sidebar
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "KPI dashboard" in main
+    assert "181 days" in main  # the previous period of 2026-01-01..2026-06-30 comes from the link
+    assert_no_exception(page, "deep link")
+    shot(page, "deep-link-kpis")
+
+
 def test_every_page_upload_and_simulator(server, page):
     page.goto(server)
     wait_idle(page)

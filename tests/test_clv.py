@@ -150,6 +150,19 @@ def test_rfm_summary_merges_same_period_and_defines_columns():
     assert cal.loc["a", "monetary_value_holdout"] == 40
 
 
+def test_rfm_summary_weekly_periods():
+    tx = pd.DataFrame(
+        {
+            "member_id": pd.array(["a", "a", "a"], dtype="str"),
+            "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-03 00:00", "2024-01-15 00:00"]),
+            "amount": [10.0, 5.0, 20.0],
+        }
+    )
+    s = rfm_summary(tx, observation_end="2024-01-29", freq="W")  # Mon 1 & Wed 3 Jan: same week
+    assert tuple(s.loc["a", ["frequency", "recency", "T", "monetary_value"]]) == (1, 2, 4, 20)
+    assert s.attrs["period_days"] == 7
+
+
 def test_thin_data_raises_clear_error():
     s = pd.DataFrame({"frequency": [1.0] * 10 + [0.0] * 50, "recency": 3.0, "T": 10.0, "monetary_value": 5.0})
     s.loc[s.frequency == 0, "recency"] = 0.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loyalty.features import BASE_FEATURES, LEDGER_FEATURES, member_features
 from loyalty.schema import Dataset
@@ -107,3 +109,25 @@ def test_matches_pandas_groupby_reference():
     np.testing.assert_allclose(f["recency_days"], ref_rec.reindex(f.index))
     np.testing.assert_allclose(f["monetary"], ref_mon.reindex(f.index))
     np.testing.assert_array_equal(f["purchases_90d"], ref_90.reindex(f.index, fill_value=0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c", None]), st.integers(0, 400), st.floats(-100, 500, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_totals_are_preserved(rows):
+    tx = _tx(
+        [(f"t{i}", m, pd.Timestamp("2024-01-01") + pd.Timedelta(days=d), a) for i, (m, d, a) in enumerate(rows)]
+    )
+    if tx["member_id"].isna().all():
+        return
+    f = member_features(Dataset(tx))
+    members = tx[tx["member_id"].notna()]
+    assert f["frequency"].sum() == (members["amount"] > 0).sum()
+    assert f["monetary"].sum() == pytest.approx(members["amount"].sum(), abs=1e-6)
+    assert (f["purchases_90d"] <= f["frequency"]).all()
+    assert (f["recency_days"].dropna() >= 0).all() and (f["tenure_days"] >= f["recency_days"].fillna(0)).all()

@@ -28,7 +28,7 @@ def test_clv_page_renders_on_the_sample():
     at = open_page()
     assert at.title[0].value == "Customer value (CLV)"
     labels = [m.label for m in at.metric]
-    assert {"Total CLV", "Mean CLV per member", "Mean P(alive)", "One-time buyers"} <= set(labels)
+    assert {"Total CLV", "Mean CLV per member", "Mean P(alive), repeat buyers", "One-time buyers"} <= set(labels)
     assert not at.error
     assert at.query_params["clv_h"] == "12"
     # The margin defaults to the sidebar's gross margin (30 %).

@@ -63,3 +63,29 @@ def test_report_uses_the_sessions_segmentation_with_its_names():
     at.button(key="report_build").click().run()
     assert not at.exception and not at.error
     assert len(_download_labels(at)) == 2
+
+
+def test_report_uses_the_simulators_scenarios_published_or_linked():
+    from dataclasses import replace
+
+    from loyalty.behaviour import BehaviourAssumptions
+    from loyalty.rules import SAMPLE_RULES
+    from loyalty.scenarios import encode_scenarios
+
+    rules = (SAMPLE_RULES, replace(SAMPLE_RULES, name="<script>alert(2)</script> *cheap*", point_value=0.008))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/report.py")
+    at.session_state["current_scenarios"] = rules  # what ui.state.set_scenarios publishes
+    at.run()
+    assert any("your 2 What-if simulator scenarios" in m.value for m in at.markdown)
+    at.button(key="report_build").click().run()
+    assert not at.exception and len(_download_labels(at)) == 2
+
+    linked = AppTest.from_file(APP, default_timeout=120)
+    linked.run()
+    linked.switch_page("pages/report.py")
+    linked.query_params["sc"] = encode_scenarios([(r, BehaviourAssumptions()) for r in rules])
+    linked.run()
+    assert not linked.exception
+    assert any("your 2 What-if simulator scenarios" in m.value for m in linked.markdown)

@@ -139,7 +139,7 @@ def prepared_history(_ds: Dataset, fingerprint: str):
     return _sim.prepare(_ds.transactions, _sim.redemptions_from_ledger(_ds.ledger))
 
 
-@st.cache_resource(max_entries=24, ttl=TTL, show_spinner=False)
+@st.cache_resource(max_entries=12, ttl=TTL, show_spinner=False)
 def replay(_ds: Dataset, fingerprint: str, rules_json: str):
     """One replay per (data, rules); rules travel as their canonical JSON."""
     return _sim.replay(prepared_history(_ds, fingerprint), _sim.RewardRules.from_json(rules_json))

@@ -28,8 +28,8 @@ def k_sweep_charts(table: pd.DataFrame, recommended: int) -> tuple[alt.LayerChar
         x=x, y=alt.Y("silhouette:Q", title="Silhouette (-1 to 1, higher = better)"), tooltip=tip
     )
     return (
-        (elbow + rule).properties(title="Elbow: inertia by k (red line: recommended k)", height=_H),
-        (sil + rule).properties(title="Silhouette by k (higher = better separated)", height=_H),
+        (elbow + rule).properties(title="Elbow: inertia by k (red: recommended)", height=_H),
+        (sil + rule).properties(title="Silhouette by k (higher = better)", height=_H),
     )
 
 
@@ -89,10 +89,10 @@ def pca_scatter(points: pd.DataFrame, explained: tuple[float, ...]) -> alt.Chart
         .encode(
             x=alt.X("pc1:Q", title=f"Component 1 ({ev[0]:.0%} of variance, std. units)"),
             y=alt.Y("pc2:Q", title=f"Component 2 ({ev[1]:.0%} of variance, std. units)"),
-            color=alt.Color("segment_name:N", title="Segment"),
+            color=alt.Color("segment_name:N", title="Segment", legend=alt.Legend(orient="bottom", columns=2)),
             tooltip=[alt.Tooltip("member_id:N", title="Member"), alt.Tooltip("segment_name:N", title="Segment")],
         )
-        .properties(title=f"Members in 2-D (PCA, random sample of {len(points):,})", height=360)
+        .properties(title=f"Members in 2-D (PCA, {len(points):,} sampled)", height=360)
     )
 
 

@@ -55,7 +55,7 @@ def flows_chart(monthly: dict[str, pd.DataFrame]) -> alt.Chart:
                 alt.Tooltip("points:Q", title="Points", format=",.0f"),
             ],
         )
-        .properties(height=130, width=640)
+        .properties(height=130, width=540)
         .facet(row=alt.Row("flow:N", title=None, sort=["Issued", "Redeemed", "Expired"]))
         .resolve_scale(y="independent")
         .properties(title="Points issued, redeemed and expired over time (replay)")

@@ -7,14 +7,18 @@ The bundled sample is shared read-only through ``st.cache_resource``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
 from loyalty.inputs import ProgramInputs
+from loyalty.rules import RewardRules
 from loyalty.schema import Dataset
 
 _DATASET = "dataset"
 _SEGMENTS = "segments"
+_SCENARIOS = "current_scenarios"
 _INPUTS = {
     "point_value": "inp_point_value",
     "gross_margin": "inp_gross_margin",
@@ -44,6 +48,7 @@ def set_dataset(ds: Dataset) -> None:
     """Make ``ds`` the session's dataset; derived state (segments) is reset."""
     st.session_state[_DATASET] = ds
     st.session_state.pop(_SEGMENTS, None)
+    st.session_state.pop(_SCENARIOS, None)
 
 
 def use_sample() -> None:
@@ -112,3 +117,14 @@ def segment_filter() -> set[str] | None:
     labels, names = seg
     wanted = {k for k, v in names.items() if v in chosen}
     return set(labels.index[labels.isin(wanted)].astype(str))
+
+
+# --- simulator scenarios shared across pages (the report) ----------------------
+def set_scenarios(rules: Sequence[RewardRules]) -> None:
+    """Publish the simulator's current rule sets (``RewardRules``, baseline first) for other pages."""
+    st.session_state[_SCENARIOS] = tuple(rules)
+
+
+def current_scenarios() -> tuple[RewardRules, ...] | None:
+    """The rule sets last published by the simulator (baseline first), or None."""
+    return st.session_state.get(_SCENARIOS) or None

@@ -33,8 +33,25 @@ def dataset_caption() -> str:
     return f"Dataset: **{md_escape(ds.name)}** · {len(t):,} transactions · {members:,} members · {span}"
 
 
+def ensure_router() -> None:
+    """Run pages through ``app.py`` even when a deep link is a fresh server's first request.
+
+    Streamlit keeps a legacy mode for apps with a ``pages/`` folder that is only
+    switched off once ``st.navigation`` has run; until then a link such as
+    ``/kpis`` runs the page file alone (no sidebar, no program inputs, a file
+    list as navigation). Leaving that mode and rerunning sends the request
+    through the router, which resolves the same URL to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_header(title: str, caption: str | None = None) -> None:
-    """Page title plus the banner saying which dataset is shown."""
+    """Page title plus the banner saying which dataset is shown (every page calls it first)."""
+    ensure_router()
     st.title(title)
     st.caption(dataset_caption())
     if caption:
