@@ -25,6 +25,7 @@ from loyalty.parsing import (
 from loyalty.readers import BAD_LINE, RawTable
 from loyalty.schema import SPECS, canonical_dtype
 
+#: Dates before this are rejected as implausible.
 MIN_DATE = pd.Timestamp("1990-01-01")
 #: Amounts above this (absolute, currency units) are kept but flagged.
 IMPLAUSIBLE_AMOUNT = 1e7
@@ -33,7 +34,11 @@ _MAX_SHOWN = 40  # characters of a cell quoted in a reason
 
 @dataclass(frozen=True, eq=False)
 class LoadReport:
-    """What happened to every row and column of one imported file.  ``mapping`` is ``{canonical or helper column: source column}``. ``rejected`` has the original columns (as text), ``row`` and ``reason``."""
+    """What happened to every row and column of one imported file.
+
+    ``mapping`` is ``{canonical or helper column: source column}``.
+    ``rejected`` has the original columns (as text), ``row`` and ``reason``.
+    """
 
     kind: str
     source_name: str

@@ -1,4 +1,69 @@
-"""Import real exports into canonical tables: :func:`load_table`.  ``load_table(source, kind)`` reads a CSV/TSV (any of ``, ; tab |``; UTF-8, UTF-8 BOM, UTF-16 BOM, cp1252, latin-1), Excel ``.xlsx`` or Parquet file (also gzip-compressed or alone in a ZIP), maps its columns to the canonical columns of :mod:`loyalty.schema` from English/French header synonyms (:func:`loyalty.mapping.suggest_mapping`, overridable), parses numbers and dates written by people, and returns a :class:`LoadResult`: the canonical frame plus a :class:`LoadReport` that accounts for every row.  Errors ------ :class:`ImportProblem` (a ``ValueError``) is the **only** exception raised. It means the whole file cannot be used (empty, header only, not a table, no column for a required field...) and its message names the file, the columns found and the columns needed. Problems with individual rows never raise: those rows are *rejected* with a reason.  Row accounting -------------- ``rows_read`` counts the non-blank data rows of the file (blank lines are counted in a warning, not as rows). ``rows_read == rows_kept + len(rejected)`` always holds, in *input rows*. For line-item exports (one row per product line) ``rows_kept`` counts the kept lines, and ``rows_output`` the transactions they were summed into. ``rejected`` holds the original rows as text, plus ``row`` (CSV: line number in the file, header = line 1; Excel: sheet row; Parquet: row position, 1-based) and ``reason``.  Decisions (documented choices) ------------------------------ * Transactions: an empty member id is a guest purchase (kept). A missing transaction id column is replaced by ids generated from the row number (warning). A ``transaction_id`` seen again is rejected: as an *exact duplicate* when every canonical field equals the first occurrence, or as *conflicting* (different content) otherwise; the first occurrence is always the one kept. Members: the same rule on ``member_id``. Ledger rows, surveys and costs are never de-duplicated (repeats can be real). * Dates outside 1990-01-01 .. today + 1 year are rejected as implausible (``1900-01-01`` placeholders, ``2200`` typos). Amounts are never rejected for their size, but amounts above 10 million in absolute value are listed in a warning (``1e15`` is almost always a unit or separator mistake). * Date order of ``a/b/yyyy`` values is inferred over all date columns of the file: a first field above 12 proves day-first, a second field above 12 proves month-first. With no proof the file is ambiguous: day-first is used for ``;``-separated or decimal-comma files (European exports), month-first otherwise, and a warning says so. ``date_order`` overrides the inference. * Decimal separator: decided per column from the data; columns that cannot tell use the separator proven by the file's other columns, else ``,`` for ``;``-separated files and ``.`` otherwise (warning when values like ``1,234`` were read under that assumption). * Line items: when both a quantity and a unit price column are mapped, each line's amount is quantity x unit price and lines are summed per transaction id (timestamp, member, store and channel of the first line). Cancellations (id starting with ``C`` or negative quantity) are negative amounts. Exact duplicate lines (every column equal) are rejected. * Ledger events are normalised from English/French synonyms; points are signed (redeem/expire negative) when the export is unsigned (warning). * Personal data: unmapped columns whose header names a person's name, email, phone, address or birth date, or whose values look like emails or phone numbers, are dropped (warning listing them) unless ``keep_personal=True``, which keeps them as extra columns after the canonical ones. Other unmapped columns are ignored (listed in a warning). Rejected rows never include dropped columns."""
+"""Import real exports into canonical tables: :func:`load_table`.
+
+``load_table(source, kind)`` reads a CSV/TSV (any of ``, ; tab |``; UTF-8,
+UTF-8 BOM, UTF-16 BOM, cp1252, latin-1), Excel ``.xlsx`` or Parquet file
+(also gzip-compressed or alone in a ZIP), maps its columns to the canonical
+columns of :mod:`loyalty.schema` from English/French header synonyms
+(:func:`loyalty.mapping.suggest_mapping`, overridable), parses numbers and
+dates written by people, and returns a :class:`LoadResult`: the canonical
+frame plus a :class:`LoadReport` that accounts for every row. The row-level
+work lives in :mod:`loyalty.importer`, file reading in :mod:`loyalty.readers`,
+number/date parsing in :mod:`loyalty.parsing`.
+
+Errors
+------
+:class:`ImportProblem` (a ``ValueError``) is the **only** exception raised. It
+means the whole file cannot be used (empty, header only, not a table, no
+column for a required field...) and its message names the file, the columns
+found and the columns needed. Problems with individual rows never raise:
+those rows are *rejected* with a reason.
+
+Row accounting
+--------------
+``rows_read`` counts the non-blank data rows of the file (blank lines are
+counted in a warning, not as rows). ``rows_read == rows_kept + len(rejected)``
+always holds, in *input rows*. For line-item exports (one row per product
+line) ``rows_kept`` counts the kept lines, and ``rows_output`` the
+transactions they were summed into. ``rejected`` holds the original rows as
+text, plus ``row`` (CSV: line number in the file, header = line 1; Excel:
+sheet row; Parquet: row position, 1-based) and ``reason``.
+
+Decisions (documented choices)
+------------------------------
+* Transactions: an empty member id is a guest purchase (kept). A missing
+  transaction id column is replaced by ids generated from the row number
+  (warning). A ``transaction_id`` seen again is rejected: as an *exact
+  duplicate* when every canonical field equals the first occurrence, or as
+  *conflicting* (different content) otherwise; the first occurrence is
+  always the one kept. Members: the same rule on ``member_id``. Ledger rows,
+  surveys and costs are never de-duplicated (repeats can be real).
+* Dates outside 1990-01-01 .. today + 1 year are rejected as implausible
+  (``1900-01-01`` placeholders, ``2200`` typos). Amounts are never rejected for
+  their size, but amounts above 10 million in absolute value are listed in a
+  warning (``1e15`` is almost always a unit or separator mistake).
+* Date order of ``a/b/yyyy`` values is inferred over all date columns of the
+  file: a first field above 12 proves day-first, a second field above 12
+  proves month-first. With no proof the file is ambiguous: day-first is used
+  for ``;``-separated or decimal-comma files (European exports), month-first
+  otherwise, and a warning says so. ``date_order`` overrides the inference.
+* Decimal separator: decided per column from the data; columns that cannot
+  tell use the separator proven by the file's other columns, else ``,`` for
+  ``;``-separated files and ``.`` otherwise (warning when values like
+  ``1,234`` were read under that assumption).
+* Line items: when both a quantity and a unit price column are mapped, each
+  line's amount is quantity x unit price and lines are summed per
+  transaction id (timestamp, member, store and channel of the first line).
+  Cancellations (id starting with ``C`` or negative quantity) are negative
+  amounts. Exact duplicate lines (every column equal) are rejected.
+* Ledger events are normalised from English/French synonyms; points are
+  signed (redeem/expire negative) when the export is unsigned (warning).
+* Personal data: unmapped columns whose header names a person's name, email,
+  phone, address or birth date, or whose values look like emails or phone
+  numbers, are dropped (warning listing them) unless ``keep_personal=True``,
+  which keeps them as extra columns after the canonical ones. Other unmapped
+  columns are ignored (listed in a warning). Rejected rows never include
+  dropped columns.
+"""
 
 from __future__ import annotations
 
@@ -105,7 +170,39 @@ def load_table(
     keep_personal: bool = False,
     name: str | None = None,
 ) -> LoadResult:
-    """Import one table of ``kind`` from a file into canonical form.  Parameters ---------- source : path, bytes or file-like (an uploaded file) CSV/TSV, Excel ``.xlsx`` or Parquet; the format is detected from the content. kind : {"transactions", "members", "ledger", "surveys", "costs"} mapping : dict, optional ``{canonical column: source column}``; overrides the inferred mapping for the columns it names (``None`` unmaps a column). Transactions also accept ``quantity`` and ``unit_price`` (line-item exports). sheet : str or int, optional Excel sheet (name or 0-based position); the first sheet by default. date_order : {"dayfirst", "monthfirst", "iso"}, optional Reading of ``a/b/yyyy`` dates; inferred from the data by default. keep_personal : bool Keep columns that look like names, emails or phone numbers (as extra columns); they are dropped by default. name : str, optional File name used in messages (defaults to the source's name).  Returns ------- LoadResult ``data``: canonical frame (all canonical columns, canonical dtypes; ledger points signed); ``report``: the :class:`LoadReport`.  Raises ------ ImportProblem The only exception: the file as a whole cannot be used."""
+    """Import one table of ``kind`` from a file into canonical form.
+
+    Parameters
+    ----------
+    source : path, bytes or file-like (an uploaded file)
+        CSV/TSV, Excel ``.xlsx`` or Parquet; the format is detected from the
+        content. A ``str`` is a path.
+    kind : {"transactions", "members", "ledger", "surveys", "costs"}
+    mapping : dict, optional
+        ``{canonical column: source column}``; overrides the inferred mapping
+        for the columns it names (``None`` unmaps a column). Transactions also
+        accept ``quantity`` and ``unit_price`` (line-item exports).
+    sheet : str or int, optional
+        Excel sheet (name or 0-based position); the first sheet by default.
+    date_order : {"dayfirst", "monthfirst", "iso"}, optional
+        Reading of ``a/b/yyyy`` dates; inferred from the data by default.
+    keep_personal : bool
+        Keep columns that look like names, emails or phone numbers (as extra
+        columns); they are dropped by default.
+    name : str, optional
+        File name used in messages (defaults to the source's name).
+
+    Returns
+    -------
+    LoadResult
+        ``data``: canonical frame (all canonical columns, canonical dtypes;
+        ledger points signed); ``report``: the :class:`LoadReport`.
+
+    Raises
+    ------
+    ImportProblem
+        The only exception: the file as a whole cannot be used.
+    """
     try:
         return _load_table(source, kind, mapping, sheet, date_order, keep_personal, name)
     except ImportProblem:
@@ -161,7 +258,10 @@ def _load_table(
 
 # -------------------------------------------------------------- datasets ---
 def check_consistency(ds: Dataset) -> tuple[str, ...]:
-    """Cross-table warnings: ids that do not match between tables, disjoint date ranges.  Returns human-readable sentences (empty when everything agrees)."""
+    """Cross-table warnings: ids that do not match between tables, disjoint date ranges.
+
+    Returns human-readable sentences (empty when everything agrees).
+    """
     notes: list[str] = []
     tx_members = pd.Index(ds.transactions["member_id"].dropna().unique())
     if ds.members is not None:
@@ -204,7 +304,13 @@ def check_consistency(ds: Dataset) -> tuple[str, ...]:
 
 
 def build_dataset(results: dict[str, LoadResult], name: str) -> Dataset:
-    """Assemble imported tables into a :class:`~loyalty.schema.Dataset`.  ``results`` maps table kind to its :class:`LoadResult`; ``transactions`` is required. Extra (kept personal) columns are carried along. The dataset's ``notes`` list the cross-table warnings of :func:`check_consistency`."""
+    """Assemble imported tables into a :class:`~loyalty.schema.Dataset`.
+
+    ``results`` maps table kind to its :class:`LoadResult`; ``transactions``
+    is required. Extra (kept personal) columns are carried along. The
+    dataset's ``notes`` list the cross-table warnings of
+    :func:`check_consistency`.
+    """
     unknown = [k for k in results if k not in SPECS]
     if unknown:
         raise ImportProblem(f"Unknown table kind(s): {', '.join(unknown)}.")

@@ -1,4 +1,16 @@
-"""Header synonyms: which source column holds which canonical column.  Headers are compared after :func:`normalise_header` (lower case, accents and punctuation removed, camelCase split, spaces removed), so ``Customer ID``, ``CustomerID``, ``customer_id`` and ``CUSTOMER-ID`` are the same, and ``N° client``, ``Numéro de carte``, ``Date d'achat`` and ``Montant TTC (€)`` match their French synonyms. :func:`suggest_mapping` is what the Data page shows (and lets the user override).  Besides the canonical columns of :mod:`loyalty.schema`, transactions accept two *helper* columns used for line-item exports: ``quantity`` and ``unit_price`` (amount = quantity x unit price, summed per transaction)."""
+"""Header synonyms: which source column holds which canonical column.
+
+Headers are compared after :func:`normalise_header` (lower case, accents and
+punctuation removed, camelCase split, spaces removed), so ``Customer ID``,
+``CustomerID``, ``customer_id`` and ``CUSTOMER-ID`` are the same, and
+``N° client``, ``Numéro de carte``, ``Date d'achat`` and ``Montant TTC (€)``
+match their French synonyms. :func:`suggest_mapping` is what the Data page
+shows (and lets the user override).
+
+Besides the canonical columns of :mod:`loyalty.schema`, transactions accept
+two *helper* columns used for line-item exports: ``quantity`` and
+``unit_price`` (amount = quantity x unit price, summed per transaction).
+"""
 
 from __future__ import annotations
 
@@ -217,7 +229,12 @@ def _score(header: str, kind: str, target: str) -> int:
 
 
 def suggest_mapping(columns: Iterable[object], kind: str) -> dict[str, str]:
-    """Infer ``{canonical column: source column}`` from header synonyms.  Each source column is used at most once; exact synonym matches win over partial ones, and at equal score the canonical column listed first in the schema wins. Unmatched canonical columns are absent from the result."""
+    """Infer ``{canonical column: source column}`` from header synonyms.
+
+    Each source column is used at most once; exact synonym matches win over
+    partial ones, and at equal score the canonical column listed first in the
+    schema wins. Unmatched canonical columns are absent from the result.
+    """
     if kind not in SYNONYMS:
         raise KeyError(kind)
     cols = [str(c) for c in columns]

@@ -582,9 +582,9 @@ def _expiry(
     # fixed-term lots
     lots = np.flatnonzero(~is_red)
     reds = np.flatnonzero(is_red)
-    l_member, l_time = member[lots], time[lots]
-    l_dead = K.deadlines(l_time, expiry.months, expiry.grace_days)
-    ordn = _Ordinals(prep.origin, prep.unit, [time, l_dead, np.array([end])], n)
+    l_member = member[lots]
+    l_dead = K.deadlines(time[lots], expiry.months, expiry.grace_days)
+    ordn = _Ordinals(prep.origin, prep.unit, [time[reds], l_dead, np.array([end])], n)
     end_key = np.arange(n, dtype=np.int64) * ordn.span + ordn(np.array([end]))[0]
     r = K.fifo_fixed_term(
         l_member,
