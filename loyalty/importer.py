@@ -514,7 +514,7 @@ class Importer:
         n_exact, n_conf = int(is_exact.sum()), int((~is_exact).sum())
         if n_conf:
             self.warn(
-                f"{plural(n_conf, 'row')} reused an existing {id_col} with different content and were rejected "
+                f"Rejected {plural(n_conf, 'row')} reusing an earlier {id_col} with different content "
                 "(the first occurrence is kept)."
                 + (
                     " If this is one row per product line, map a quantity and a unit price column."
@@ -523,7 +523,7 @@ class Importer:
                 )
             )
         if n_exact:
-            self.warn(f"{plural(n_exact, 'exact duplicate row')} rejected.")
+            self.warn(f"Rejected {plural(n_exact, 'exact duplicate row')}.")
 
     def _amount_warning(self, values: pd.Series, what: str) -> None:
         big = values.abs() > IMPLAUSIBLE_AMOUNT
@@ -555,12 +555,7 @@ class Importer:
         self._guest_warning(keep)
 
     def _guest_warning(self, keep: np.ndarray) -> None:
-        members = self.out["member_id"][keep]
-        n_guest = int(members.isna().sum())
-        if n_guest == len(members) and len(members):
-            self.warn("Every transaction has an empty member id: all purchases are guest purchases.")
-        elif n_guest:
-            self.warn(f"{plural(n_guest, 'transaction')} without member id kept as guest purchases.")
+        self._guest_warning_frame(self.out["member_id"][keep])
 
     def _finish_line_items(self) -> None:
         if "amount" in self.mapping:
@@ -637,8 +632,8 @@ class Importer:
             out_pos = outgoing & (pts > 0).fillna(False).to_numpy(dtype=bool)
             if earn_neg.any() or out_pos.any():
                 self.warn(
-                    f"{plural(int(earn_neg.sum() + out_pos.sum()), 'ledger row')} have a sign that does not match "
-                    "the event (earn < 0 or redeem/expire > 0); kept as written."
+                    f"Kept as written: {plural(int(earn_neg.sum() + out_pos.sum()), 'ledger row')} whose sign "
+                    "does not match the event (earn < 0 or redeem/expire > 0)."
                 )
 
     def _finish_surveys(self) -> None:
