@@ -73,7 +73,12 @@ class LoadReport:
         """Number of rejected rows per reason *type* (cell values removed)."""
         if self.rejected.empty:
             return pd.Series(dtype="int64", name="rows")
-        kinds = self.rejected["reason"].str.replace(r"'[^']*'", "'…'", regex=True)
+        # Cell values and row numbers vary, column names do not.
+        kinds = (
+            self.rejected["reason"]
+            .str.replace(r"""(?<!column )(?<!\()'[^']*'""", "'…'", regex=True)
+            .str.replace(r"row [0-9]+", "row …", regex=True)
+        )
         return kinds.value_counts().rename("rows")
 
 

@@ -67,6 +67,8 @@ Decisions (documented choices)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from loyalty.importer import (
@@ -88,6 +90,7 @@ __all__ = [
     "IMPLAUSIBLE_AMOUNT",
     "MIN_DATE",
     "SYNONYMS",
+    "FilePreview",
     "ImportProblem",
     "LoadReport",
     "LoadResult",
@@ -96,6 +99,7 @@ __all__ = [
     "list_sheets",
     "load_table",
     "normalise_event",
+    "preview_file",
     "suggest_mapping",
 ]
 
@@ -254,6 +258,39 @@ def _load_table(
     except ImportProblem as exc:
         raise ImportProblem(str(exc) + other_sheets(raw.sheets, raw.sheet)) from None
     return Importer(raw, kind, resolved, name, date_order, keep_personal, notes).run()
+
+
+# --------------------------------------------------------------- preview ---
+@dataclass(frozen=True, eq=False)
+class FilePreview:
+    """What a file holds before mapping: its columns, sheets and first rows."""
+
+    columns: tuple[str, ...]
+    sheets: tuple[str, ...]
+    format: str
+    sheet: str | None
+    head: pd.DataFrame
+
+
+def preview_file(source: object, *, sheet: str | int | None = None, name: str | None = None) -> FilePreview:
+    """Columns, sheets and first 5 rows of a file (for the mapping UI).
+
+    Raises :class:`ImportProblem` (only) when the file cannot be read as a table.
+    """
+    try:
+        data, src_name = source_bytes(source)
+        name = name or src_name or "uploaded file"
+        try:
+            raw = read_raw(data, sheet)
+        except ImportProblem as exc:
+            raise ImportProblem(f"{name}: {exc}") from None
+        return FilePreview(
+            tuple(str(c) for c in raw.frame.columns), raw.sheets, raw.format, raw.sheet, raw.frame.head(5)
+        )
+    except ImportProblem:
+        raise
+    except Exception as exc:  # same last resort as load_table
+        raise ImportProblem(f"The file could not be read ({type(exc).__name__}: {exc}).") from exc
 
 
 # -------------------------------------------------------------- datasets ---

@@ -49,8 +49,9 @@ class RawTable:
 
     ``rows`` holds, for each frame row, its 1-based position in the file: the
     line number for CSV (header = line 1, so the first data line is 2 when the
-    file has no title lines; a quoted field spanning lines shifts later
-    numbers), the sheet row for Excel, the row position for Parquet.
+    file has no title lines; a record whose quoted value spans lines is
+    numbered by its first line), the sheet row for Excel, the row position
+    for Parquet.
     """
 
     frame: pd.DataFrame
@@ -334,7 +335,26 @@ def read_text_table(data: bytes) -> RawTable:
     if skip:
         warnings.append(f"Skipped {skip} title line(s) before the header (header is line {skip + 1}).")
     rows = np.arange(len(frame), dtype="int64") + skip + 2
+    physical = max(text.count("\n"), text.count("\r")) + (0 if text.endswith(("\n", "\r")) else 1)
+    if physical != skip + len(grid):
+        # Quoted values span lines: number records by the line they start on (a Python loop,
+        # only for such files).
+        rows = _record_start_lines(text, sep, skip, len(frame), rows)
     return _drop_blank(RawTable(frame, rows, "csv", sep, encoding, None, 0, tuple(warnings)))
+
+
+def _record_start_lines(text: str, sep: str, skip: int, n: int, fallback: np.ndarray) -> np.ndarray:
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"')
+    previous = 0
+    try:
+        for _ in reader:
+            starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error:
+        return fallback
+    data = starts[skip + 1 :]
+    return np.asarray(data, dtype="int64") if len(data) == n else fallback
 
 
 def _blank(v: object) -> bool:

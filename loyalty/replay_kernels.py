@@ -66,6 +66,27 @@ def deadlines(t_ns: np.ndarray, months: int, grace_days: int) -> np.ndarray:
     return add_months(t_ns, months) + np.int64(grace_days) * DAY_NS
 
 
+def split_days(t_ns: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """(day - first day, first day, time of day in ns): the rules-independent half of :func:`deadlines`."""
+    day = t_ns // DAY_NS
+    d0 = int(day.min()) if day.size else 0
+    return day - d0, d0, t_ns - day * DAY_NS
+
+
+def deadlines_from_days(day_rel: np.ndarray, d0: int, tod: np.ndarray, months: int, grace_days: int) -> np.ndarray:
+    """:func:`deadlines` from :func:`split_days` output: one table lookup per element."""
+    if day_rel.size == 0:
+        return tod.copy()
+    days = np.arange(d0, d0 + int(day_rel.max()) + 1).astype("datetime64[D]")
+    month = days.astype("datetime64[M]")
+    dom = (days - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + months
+    start = target.astype("datetime64[D]").astype(np.int64)
+    length = (target + 1).astype("datetime64[D]").astype(np.int64) - start
+    lut = (start + np.minimum(dom, length - 1) + grace_days) * DAY_NS
+    return lut[day_rel] + tod
+
+
 def month_index(t_ns: np.ndarray) -> np.ndarray:
     """Months since 1970-01 of each time (int64), via a per-day lookup table."""
     t_ns = np.asarray(t_ns, dtype=np.int64)

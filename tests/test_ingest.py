@@ -637,3 +637,20 @@ def test_accounting_invariant_on_mixed_garbage():
     # kind 3 rows reuse ids of rejected rows, so they are kept as first occurrences.
     assert len(rep.rejected) == expected_bad
     assert rep.rows_kept == 60 - expected_bad
+
+
+def test_preview_file_for_the_mapping_ui():
+    from loyalty.ingest import preview_file
+
+    p = preview_file(_workbook(), sheet="Ventes")
+    assert p.format == "xlsx" and p.sheet == "Ventes" and p.sheets == ("Lisez-moi", "Ventes", "Membres")
+    assert p.columns[:2] == ("Ticket N°", "Client ID")
+    assert len(p.head) == 3
+    with pytest.raises(ImportProblem):
+        preview_file(b"\x00\x01" * 100)
+
+
+def test_line_numbers_survive_multiline_quoted_values():
+    text = 'Titre\r\nid,client,date,total,note\r\nT1,A,2024-01-05,3,"multi\r\nline"\r\n\r\nT2,B,2024-01-06,x,ok\r\n'
+    rep = load_table(io.BytesIO(text.encode()), "transactions").report
+    assert rep.rejected[["row", "reason"]].values.tolist() == [[6, "unparseable amount 'x' in column 'total'"]]

@@ -9,7 +9,14 @@ import pytest
 
 from loyalty import simulation as sim
 from loyalty.reference import replay_reference
-from loyalty.replay_kernels import add_months, clamped_running_sum, segmented_clamp_scan
+from loyalty.replay_kernels import (
+    add_months,
+    clamped_running_sum,
+    deadlines,
+    deadlines_from_days,
+    segmented_clamp_scan,
+    split_days,
+)
 from loyalty.simulation import (
     SAMPLE_RULES,
     ExpiryPolicy,
@@ -259,6 +266,10 @@ def test_add_months_matches_pandas_dateoffset():
         got = add_months(ts.to_numpy().view(np.int64), m)
         want = (pd.Series(ts) + pd.DateOffset(months=m)).to_numpy().view(np.int64)
         np.testing.assert_array_equal(got, want)
+        # the memoised split (day, time of day) + lookup gives the same deadlines, grace included
+        t = ts.to_numpy().view(np.int64)
+        np.testing.assert_array_equal(deadlines_from_days(*split_days(t), m, 30), deadlines(t, m, 30))
+        np.testing.assert_array_equal(deadlines(t, m, 30), want + 30 * 86_400 * 10**9)
 
 
 def test_clamped_running_sum_and_clamp_scan_match_loops():
@@ -358,3 +369,21 @@ def test_replay_reproduces_the_sample_ledger_exactly(sample):
     assert (got["balance"].reindex(bal.index) == bal).all()
     tiers = sample.members.set_index("member_id")["tier"]
     assert (got["tier"] == tiers.reindex(got.index)).all()
+
+
+@pytest.mark.parametrize("mode", ["none", "inactivity", "fixed"])
+def test_non_cent_amounts_and_fractional_asks_take_the_float_path(mode):
+    # Amounts in mills (not whole cents) and a fractional redemption: float sums and
+    # the pandas group-wise minimum instead of the integer fast paths.
+    t = tx(
+        ("A", "2024-01-01", 60.125), ("A", "2024-01-05", 40.0), ("A", "2024-02-20", 10.001),
+        ("B", "2024-01-02", 99.999), ("B", "2024-01-03", 0.001), ("B", "2024-01-04 12:00", 5.5),
+    )
+    r = red(("A", "2024-01-06", 12.5), ("B", "2024-01-04", 200.25), ("A", "2024-02-21", 1000))
+    rr = RewardRules(tiers=TWO_TIERS, qualification_days=10, expiry=ExpiryPolicy(mode, 1, 3))
+    assert prepare(t, r).tx_cents is None
+    res = replay(t, rr, r, end="2024-04-30")
+    m = res.members.set_index("member_id")
+    assert m.loc["A", "points_issued"] == 60 + 40 + 10
+    assert m.loc["B", "points_issued"] == 99 + 0 + 11  # 99.999 + 0.001 reaches the 100 threshold: Silver x2
+    check_reference(t, rr, r, end=pd.Timestamp("2024-04-30"))

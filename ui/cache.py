@@ -196,3 +196,52 @@ def report_files(_ds: Dataset, fingerprint: str, start: str, end: str, inputs: t
         pseudonymise_salt=fingerprint if pseudonymise else None,
     )
     return report.to_html().encode("utf-8"), report.to_excel()
+
+
+# --- data import ---
+# Uploaded bytes are hashed (the key) but never stored by Streamlit's hasher: ``_data`` is unhashed and the
+# cache lives in memory only (no ``persist``), so nothing uploaded reaches the disk. Resources, not data:
+# the parsed tables are shared read-only (no per-rerun copy of a 1M-row frame) and entries are bounded.
+import hashlib  # noqa: E402
+
+from loyalty import ingest as _ingest  # noqa: E402
+
+
+def upload_digest(data: bytes) -> str:
+    """Content hash of uploaded bytes: the cache key of everything parsed from them."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@st.cache_resource(max_entries=6, ttl=TTL, show_spinner=False)
+def _preview(digest: str, sheet: str | None, name: str, _data: bytes):
+    try:
+        return _ingest.preview_file(_data, sheet=sheet, name=name), None
+    except _ingest.ImportProblem as exc:
+        return None, str(exc)
+
+
+def preview_upload(data: bytes, name: str, sheet: str | None = None):
+    """(FilePreview, None) or (None, message) for uploaded bytes."""
+    return _preview(upload_digest(data), sheet, name, data)
+
+
+@st.cache_resource(max_entries=6, ttl=TTL, show_spinner=False)
+def _import(digest: str, kind: str, mapping: tuple, sheet: str | None, date_order: str | None,
+            keep_personal: bool, name: str, _data: bytes):
+    try:
+        result = _ingest.load_table(_data, kind, dict(mapping) or None, sheet=sheet, date_order=date_order,
+                                    keep_personal=keep_personal, name=name)
+        return result, None
+    except _ingest.ImportProblem as exc:
+        return None, str(exc)
+
+
+def import_upload(data: bytes, kind: str, *, mapping: dict[str, str | None] | None = None,
+                  sheet: str | None = None, date_order: str | None = None, keep_personal: bool = False,
+                  name: str = "uploaded file"):
+    """(LoadResult, None) or (None, ImportProblem message), cached on (bytes hash, options).
+
+    The result is shared read-only between reruns (and sessions that upload identical bytes).
+    """
+    items = tuple(sorted((mapping or {}).items(), key=lambda kv: kv[0]))
+    return _import(upload_digest(data), kind, items, sheet, date_order, keep_personal, name, data)

@@ -153,3 +153,78 @@ def missing_table_notice(kind: str) -> None:
 def show_problem(message: str) -> None:
     """A user-facing problem (never a traceback)."""
     st.error(message, icon="⚠️")
+
+
+# --- data import (used by the Data page) ---
+#: Upload limit in MB, same as ``server.maxUploadSize`` in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "pq", "gz", "zip"]
+TOO_BIG = (
+    "Files are limited to {mb} MB. For a bigger export, save it as **Parquet** (typically 5-10× smaller "
+    "than CSV), compress the CSV (**.csv.gz** or **.zip** are accepted), or export a shorter date range."
+)
+DATE_ORDER_LABELS: dict[str | None, str] = {
+    None: "Infer from the data",
+    "dayfirst": "Day first (31/12/2024)",
+    "monthfirst": "Month first (12/31/2024)",
+    "iso": "Year first only (2024-12-31)",
+}
+NOT_MAPPED = "— not mapped —"
+_HELPER_HELP = {
+    "quantity": "Line-item exports: quantity of the line (negative for a return).",
+    "unit_price": "Line-item exports: price of one unit; amount = quantity x unit price, summed per transaction.",
+}
+
+
+def plain(text: object) -> str:
+    """Text from files (column names, cell values) made safe for st.error/st.warning: markdown
+    escaped, line breaks kept."""
+    return "  \n".join(md_escape(line) for line in str(text).split("\n"))
+
+
+def mapping_form(kind: str, columns: tuple[str, ...], current: dict[str, str], key: str) -> dict | None:
+    """One selectbox per canonical (and line-item helper) column; returns the mapping when applied."""
+    from loyalty.mapping import targets
+
+    spec = SPECS[kind]
+    options = [NOT_MAPPED, *columns]
+    chosen: dict[str, str] = {}
+    with st.form(key, border=False):
+        cells = st.columns(2)
+        for i, target in enumerate(targets(kind)):
+            meaning = spec.column(target).meaning if target in spec.names else _HELPER_HELP.get(target, "")
+            source = current.get(target)
+            label = f"{target} (required)" if target in spec.required else target
+            chosen[target] = cells[i % 2].selectbox(
+                label, options, index=options.index(source) if source in columns else 0,
+                help=meaning, key=f"{key}_{target}",
+            )
+        applied = st.form_submit_button("Apply this mapping", key=f"{key}_apply")
+    if not applied:
+        return None
+    return {t: (None if v == NOT_MAPPED else v) for t, v in chosen.items()}
+
+
+def import_report(report, key: str) -> None:
+    """Counts, details, warnings and the rejected rows (with reasons and downloads) of one import."""
+    cells = st.columns(4 if report.line_items else 3)
+    cells[0].metric("Rows read", f"{report.rows_read:,}", help="Non-blank data rows in the file.")
+    cells[1].metric("Rows kept", f"{report.rows_kept:,}")
+    cells[2].metric("Rows rejected", f"{report.rows_rejected:,}", help="Rows read = rows kept + rows rejected.")
+    if report.line_items:
+        cells[3].metric("Transactions built", f"{report.rows_output:,}", help="Kept lines summed per invoice.")
+    sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(report.separator or "", "")
+    details = [report.format.upper(), report.encoding, f"{sep}-separated" if sep else None,
+               f"sheet {report.sheet}" if report.sheet else None,
+               f"dates {DATE_ORDER_LABELS.get(report.date_order, 'ISO').lower()}" if report.date_order else None]
+    st.caption(md_escape(" · ".join(d for d in details if d)))
+    for text in report.warnings:
+        st.warning(plain(text), icon="⚠️")
+    if report.rows_rejected:
+        st.markdown("**Rejected rows** (original values, file row number and reason)")
+        st.dataframe(report.reason_counts().rename_axis("reason").reset_index(), hide_index=True)
+        shown = report.rejected.head(5000)
+        st.dataframe(shown, hide_index=True, height=min(400, 40 + 35 * len(shown)))
+        if len(shown) < report.rows_rejected:
+            st.caption(f"First {len(shown):,} of {report.rows_rejected:,} rejected rows shown; download for all.")
+        download_table(report.rejected, f"rejected_{report.kind}", label="rejected rows", key=f"dl_rej_{key}")
