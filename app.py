@@ -15,6 +15,7 @@ import streamlit as st
 st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
 
 from ui import sidebar  # noqa: E402  (set_page_config must come first)
+from ui.router import routed  # noqa: E402
 from ui.state import current_dataset  # noqa: E402
 
 PAGES = [  # (file, title, url path); plain titles keep the navigation readable by screen readers and tests
@@ -36,4 +37,5 @@ page = st.navigation(
 )
 current_dataset()  # the session's dataset: the sample program until an upload replaces it
 sidebar.render()
-page.run()
+with routed():
+    page.run()

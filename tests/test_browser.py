@@ -162,13 +162,16 @@ def test_every_page_upload_and_simulator(server, page):
 def test_simulator_input_changes_the_comparison(server, page):
     page.goto(server + "/simulator")
     wait_idle(page)
-    table = page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first
-    before = table.inner_text()
-    field = page.get_by_label("Point value").nth(1)
-    field.fill("0.02")
+    main = page.locator('[data-testid="stMain"]')
+    grid = main.locator('[data-testid="stDataFrame"]').first
+    before_pixels, before_url = grid.screenshot(), page.url
+    # The second scenario's point value (the first column is the baseline).
+    field = main.get_by_role("spinbutton", name="Point value (currency per point)").nth(1)
+    field.fill("0.0200")
     field.press("Enter")
     wait_idle(page)
     assert_no_exception(page, "simulator after edit")
-    after = page.locator('[data-testid="stDataFrame"], [data-testid="stTable"]').first.inner_text()
-    assert after != before
+    grid = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first
+    assert grid.screenshot() != before_pixels  # the comparison table shows other figures
+    assert page.url != before_url  # and the link now carries the edited scenario
     shot(page, "simulator-edited")

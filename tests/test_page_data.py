@@ -42,12 +42,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 @pytest.fixture
-def page(monkeypatch) -> AppTest:
-    # AppTest resets Streamlit's "pages/ directory" flag before every run, so each run of a
-    # non-default page starts in legacy mode and ui.widgets.ensure_router reruns it through
-    # app.py -- which drops the button click of that run. Without the reroute the page file
-    # runs alone (no sidebar), which is all these tests need.
-    monkeypatch.setattr("ui.widgets.ensure_router", lambda: None)
+def page() -> AppTest:
     return open_data_page()
 
 
@@ -122,12 +117,6 @@ def test_optional_table_and_consistency_notes(page):
     ds = at.session_state["dataset"]
     assert ds.members is not None and len(ds.members) == 1
     assert any("not in the members table" in w.value for w in at.warning)
-
-
-def test_page_renders_through_the_router():
-    at = open_data_page()  # no patch: the real route, sidebar included
-    assert len(at.file_uploader) == 5
-    assert at.sidebar
 
 
 def test_file_over_the_limit_suggests_parquet(page, monkeypatch):

@@ -54,14 +54,7 @@ def test_editing_point_value_changes_the_comparison():
     assert url_rules[1].point_value == 0.02
 
 
-def test_preset_button_adds_a_scenario(monkeypatch):
-    # AppTest resets Streamlit's legacy ``pages/`` flag before every run, so
-    # ui.widgets.ensure_router() reruns every AppTest run once, which drops a
-    # button's one-shot click (number inputs keep their value and are unaffected).
-    # In a real server that rerun happens only on the first request.
-    import ui.widgets
-
-    monkeypatch.setattr(ui.widgets, "ensure_router", lambda: None)
+def test_preset_button_adds_a_scenario():
     at = open_page()
     at.button(key="sim_preset_Add a top tier").click().run()
     assert not at.exception, [e.value for e in at.exception]

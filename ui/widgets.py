@@ -11,6 +11,7 @@ import streamlit as st
 
 from loyalty.export import pseudonymise_frame, to_csv_bytes, to_excel_bytes
 from loyalty.schema import SPECS
+from ui.router import ensure_router
 from ui.state import current_dataset, pseudonymise_exports
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
@@ -31,22 +32,6 @@ def dataset_caption() -> str:
         span = "no transactions"
     members = t["member_id"].nunique()
     return f"Dataset: **{md_escape(ds.name)}** · {len(t):,} transactions · {members:,} members · {span}"
-
-
-def ensure_router() -> None:
-    """Run pages through ``app.py`` even when a deep link is a fresh server's first request.
-
-    Streamlit keeps a legacy mode for apps with a ``pages/`` folder that is only
-    switched off once ``st.navigation`` has run; until then a link such as
-    ``/kpis`` runs the page file alone (no sidebar, no program inputs, a file
-    list as navigation). Leaving that mode and rerunning sends the request
-    through the router, which resolves the same URL to the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def page_header(title: str, caption: str | None = None) -> None:
