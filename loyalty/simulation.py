@@ -662,6 +662,45 @@ def _saved_by_grace(
     return float(r0["expired"].sum() - res["expired"][affected].sum())
 
 
+def make_totals(
+    rules: RewardRules,
+    *,
+    issued: float,
+    redeemed: float,
+    expired: float,
+    outstanding: float,
+    tier_counts,
+    saved_by_grace: float,
+    members: int,
+) -> ReplayTotals:
+    """Program totals from the point flows (one definition for the embedded and the Spark path).
+
+    Breakage = expired / (expired + redeemed); liability = outstanding x point value x
+    (1 - breakage), or the naive value while no point has left yet.
+    """
+    exits = expired + redeemed
+    breakage = expired / exits if exits > 0 else float("nan")
+    pv = rules.point_value
+    counts = [int(c) for c in tier_counts]
+    benefit = float(sum(t.annual_benefit_cost * c for t, c in zip(rules.tiers, counts, strict=True)))
+    naive = outstanding * pv
+    return ReplayTotals(
+        points_issued=issued,
+        points_redeemed=redeemed,
+        points_expired=expired,
+        points_outstanding=outstanding,
+        reward_cost=redeemed * pv,
+        tier_benefit_cost=benefit,
+        total_cost=redeemed * pv + benefit,
+        liability=naive * (1.0 - breakage) if exits > 0 else naive,
+        liability_naive=naive,
+        breakage_rate=breakage,
+        points_saved_by_grace=saved_by_grace,
+        members=members,
+        members_per_tier=tuple((t.name, c) for t, c in zip(rules.tiers, counts, strict=True)),
+    )
+
+
 def replay(
     transactions: pd.DataFrame | PreparedHistory,
     rules: RewardRules,
@@ -725,27 +764,15 @@ def replay(
     tier_end = _tier_index(spend_end, rules, cents)
     tier_counts = np.bincount(tier_end[h.present], minlength=len(rules.tiers))
 
-    issued, redeemed = float(cum[-1]), float(res["granted"].sum())
-    expired, outstanding = float(res["exp_points"].sum()), float(res["outstanding"].sum())
-    exits = expired + redeemed
-    breakage = expired / exits if exits > 0 else float("nan")
-    pv = rules.point_value
-    benefit = float(sum(t.annual_benefit_cost * c for t, c in zip(rules.tiers, tier_counts, strict=True)))
-    naive = outstanding * pv
-    totals = ReplayTotals(
-        points_issued=issued,
-        points_redeemed=redeemed,
-        points_expired=expired,
-        points_outstanding=outstanding,
-        reward_cost=redeemed * pv,
-        tier_benefit_cost=benefit,
-        total_cost=redeemed * pv + benefit,
-        liability=naive * (1.0 - breakage) if exits > 0 else naive,
-        liability_naive=naive,
-        breakage_rate=breakage,
-        points_saved_by_grace=saved,
+    totals = make_totals(
+        rules,
+        issued=float(cum[-1]),
+        redeemed=float(res["granted"].sum()),
+        expired=float(res["exp_points"].sum()),
+        outstanding=float(res["outstanding"].sum()),
+        tier_counts=tier_counts,
+        saved_by_grace=saved,
         members=int(h.present.sum()),
-        members_per_tier=tuple((t.name, int(c)) for t, c in zip(rules.tiers, tier_counts, strict=True)),
     )
     arrays = {
         "present": h.present,
