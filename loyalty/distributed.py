@@ -343,7 +343,7 @@ def member_sample(tables: Mapping[str, object], max_members: int = 200_000, seed
     n = ids.count()
     frac = 1.0 if n <= max_members else max_members / n
     chosen = ids if frac >= 1 else ids.where(
-        (F.pmod(F.xxhash64("member_id", F.lit(seed)), F.lit(1_000_000)) < F.lit(int(frac * 1_000_000)))
+        F.pmod(F.xxhash64("member_id", F.lit(seed)), F.lit(1_000_000)) < F.lit(int(frac * 1_000_000))
     )
     out = {}
     for kind, sdf in tables.items():

@@ -9,11 +9,11 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark")
 
-from loyalty import load_sample  # noqa: E402
 from loyalty import distributed as D  # noqa: E402
+from loyalty import load_sample  # noqa: E402
 from loyalty.features import member_features  # noqa: E402
-from loyalty.kpis import compute_kpis  # noqa: E402
 from loyalty.kpi_series import monthly_series  # noqa: E402
+from loyalty.kpis import compute_kpis  # noqa: E402
 
 pytestmark = [
     pytest.mark.spark,
