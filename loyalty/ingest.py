@@ -275,13 +275,15 @@ class FilePreview:
 def preview_file(source: object, *, sheet: str | int | None = None, name: str | None = None) -> FilePreview:
     """Columns, sheets and first 5 rows of a file (for the mapping UI).
 
+    Text files are only read up to their first 2 MB.
+
     Raises :class:`ImportProblem` (only) when the file cannot be read as a table.
     """
     try:
         data, src_name = source_bytes(source)
         name = name or src_name or "uploaded file"
         try:
-            raw = read_raw(data, sheet)
+            raw = read_raw(data, sheet, text_limit=2_000_000)
         except ImportProblem as exc:
             raise ImportProblem(f"{name}: {exc}") from None
         return FilePreview(

@@ -177,7 +177,7 @@ def cohort_retention(
     """
     kf = as_frame(dataset)
     cols = ["cohort", "months_since", "cohort_size", "active_members", "share_active"]
-    if kf.last_ts is None:
+    if kf.last_ts is None or kf.n_members == 0:  # no transactions, or guests only: no cohorts
         return pd.DataFrame(columns=cols)
     mask = kf.member_mask(members_filter)
     first_m = int(kf.tx_month[0])

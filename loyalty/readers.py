@@ -531,8 +531,12 @@ def read_parquet_table(data: bytes) -> RawTable:
 
 
 # ------------------------------------------------------------------ entry --
-def read_raw(data: bytes, sheet: str | int | None = None) -> RawTable:
-    """Read any supported file's bytes into a :class:`RawTable`."""
+def read_raw(data: bytes, sheet: str | int | None = None, *, text_limit: int | None = None) -> RawTable:
+    """Read any supported file's bytes into a :class:`RawTable`.
+
+    ``text_limit`` (bytes) reads only the beginning of a text file, cut at a
+    line end: enough to preview its columns without parsing a large file.
+    """
     if not data or not data.strip():
         raise ImportProblem("The file is empty.")
     data = _unwrap(data)
@@ -545,4 +549,7 @@ def read_raw(data: bytes, sheet: str | int | None = None) -> RawTable:
         return read_excel_table(data, sheet)
     if fmt == "parquet":
         return read_parquet_table(data)
+    if text_limit is not None and len(data) > text_limit and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        cut = data.rfind(b"\n", 0, text_limit)
+        data = data[: cut + 1] if cut > 0 else data
     return read_text_table(data)

@@ -539,3 +539,21 @@ def test_monthly_series_rows_equal_compute_kpis_of_each_month(rows):
         k = compute_kpis(Dataset(tx), row.month, end)
         assert row.revenue == pytest.approx(k["revenue"])
         assert row.transactions == k["transactions"] and row.active_members == k["active_members"]
+
+
+def test_cohort_retention_of_a_guest_only_program_is_empty():
+    import pandas as pd
+
+    from loyalty.kpi_series import cohort_retention
+    from loyalty.schema import Dataset
+
+    tx = pd.DataFrame(
+        {
+            "transaction_id": pd.array(["T1", "T2"], dtype="str"),
+            "member_id": pd.array([None, None], dtype="str"),
+            "timestamp": pd.to_datetime(["2025-01-01", "2025-02-01"]).astype("datetime64[ns]"),
+            "amount": [10.0, 20.0],
+        }
+    )
+    out = cohort_retention(Dataset(tx))
+    assert out.empty and "share_active" in out.columns
