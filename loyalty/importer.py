@@ -139,16 +139,19 @@ _PHONE = r"^(?:\+|00|0)[0-9][0-9 ./()-]{7,16}[0-9]$"
 
 def _personal_by_content(frame: pd.DataFrame, columns: list[str]) -> set[str]:
     """Unmapped columns whose first values mostly look like emails or phone numbers."""
-    textual = [c for c in columns if frame[c].dtype == "str" or pd.api.types.is_object_dtype(frame[c].dtype)]
+    dtypes = frame.dtypes
+    textual = [c for c in columns if dtypes[c] == "str" or pd.api.types.is_object_dtype(dtypes[c])]
     if not textual or frame.empty:
         return set()
     sample = frame[textual].head(50)
-    long = sample.melt(var_name="col", value_name="v").dropna()
+    # Long format built with numpy (DataFrame.melt is slow on 10,000 columns).
+    values = pd.Series(sample.to_numpy(dtype=object).T.ravel(), dtype="str").str.strip()
+    long = pd.DataFrame({"col": np.repeat(np.asarray(textual, dtype=object), len(sample)), "v": values})
+    long = long[long["v"].notna() & (long["v"] != "")]
     if long.empty:
         return set()
-    v = long["v"].astype("str").str.strip()
-    long = long.assign(email=v.str.match(_EMAIL), phone=v.str.match(_PHONE), filled=v != "")
-    long = long[long["filled"]]
+    v = long["v"]
+    long = long.assign(email=v.str.match(_EMAIL), phone=v.str.match(_PHONE))
     share = long.groupby("col", sort=False)[["email", "phone"]].mean()
     return set(share.index[(share["email"] >= 0.6) | (share["phone"] >= 0.6)])
 
@@ -670,22 +673,22 @@ class Importer:
         else:
             data = pd.DataFrame({k: v[keep] for k, v in self.out.items() if k in self.spec.names})
             extra_frame = self.frame.loc[keep, extras] if extras else None
-        canonical = pd.DataFrame(index=data.index)
+        columns: dict[str, pd.Series] = {}
         for c in self.spec.columns:
             dtype = canonical_dtype(c.dtype)
             if c.name in data:
                 col = data[c.name]
                 if dtype == "Int64":
                     col = col.round().astype("Int64")
-                canonical[c.name] = col.astype(dtype)
+                columns[c.name] = col.astype(dtype)
             else:
-                canonical[c.name] = pd.Series(index=data.index, dtype=dtype)
+                columns[c.name] = pd.Series(index=data.index, dtype=dtype)
         if extra_frame is not None:
             if self.line_items:
                 extra_frame = extra_frame.reindex(data["transaction_id"].to_numpy()).set_axis(data.index)
             for c in extra_frame.columns:
-                out_name = c if c not in canonical.columns else f"{c} (source)"
-                canonical[out_name] = extra_frame[c]
+                columns[c if c not in columns else f"{c} (source)"] = extra_frame[c]
+        canonical = pd.DataFrame(columns, index=data.index)
         canonical = canonical.reset_index(drop=True)
         rejected = self._rejected_frame(dropped)
         report = LoadReport(
@@ -717,16 +720,22 @@ class Importer:
         bad = self.reasons.rejected
         cols = [c for c in self.frame.columns if c not in set(dropped)]
         sub = self.frame.loc[bad, cols]
-        out = pd.DataFrame(index=sub.index)
-        for c in cols:
-            col = sub[c]
-            text = col if col.dtype == "str" else col.astype("str").mask(col.isna())
-            out[c if c not in ("row", "reason") else f"{c} (file)"] = text
+        # Built in one go: inserting 10,000 columns one by one is quadratic.
+        text = sub.copy()
+        for c in sub.columns[(sub.dtypes != "str").to_numpy()]:  # typed Excel/Parquet columns only
+            text[c] = sub[c].astype("str").mask(sub[c].isna())
+        text.columns = [c if c not in ("row", "reason") else f"{c} (file)" for c in cols]
+        out = pd.concat(
+            [
+                pd.DataFrame({"row": self.raw.rows[bad]}, index=sub.index),
+                text,
+                pd.DataFrame({"reason": self.reasons.reasons[bad].to_numpy()}, index=sub.index, dtype="str"),
+            ],
+            axis=1,
+        )
         if self.raw.format == "csv" and len(cols) and len(out):
-            first = out.columns[0]
+            first = out.columns[1]
             out[first] = out[first].str.replace(BAD_LINE, "", regex=False)
-        out.insert(0, "row", self.raw.rows[bad])
-        out["reason"] = self.reasons.reasons[bad].to_numpy()
         return out.reset_index(drop=True)
 
 

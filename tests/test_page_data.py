@@ -150,3 +150,23 @@ def test_excel_sheet_picker(page):
     at.run()
     assert not at.exception
     assert metrics(at) == {"Rows read": "1", "Rows kept": "1", "Rows rejected": "0"}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("header.csv", b"client;date;montant\r\n", "no data rows"),
+        ("renamed.csv", b"%PDF-1.7 not a table", "PDF"),
+    ],
+)
+def test_hostile_files_get_a_message(page, name, data, expected):
+    at = upload(page, "transactions", name, data)
+    assert any(expected in e.value for e in at.error)
+
+
+def test_ten_thousand_columns_in_the_page(page):
+    header = ",".join(["client", "date", "total", *[f"c{i}" for i in range(10_000)]])
+    row = ",".join(["A", "2024-01-05", "3.5", *["1"] * 10_000])
+    at = upload(page, "transactions", "wide.csv", f"{header}\n{row}\n".encode())
+    assert metrics(at) == {"Rows read": "1", "Rows kept": "1", "Rows rejected": "0"}
