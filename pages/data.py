@@ -12,6 +12,7 @@ import streamlit as st
 from loyalty.ingest import ImportProblem, LoadResult, build_dataset, suggest_mapping
 from loyalty.schema import OPTIONAL_KINDS, SPECS
 from ui.cache import import_upload, preview_upload, upload_digest
+from ui.spark_source import render_spark_source
 from ui.state import is_sample, set_dataset, use_sample
 from ui.widgets import (
     DATE_ORDER_LABELS,
@@ -136,3 +137,6 @@ else:
                 ds.notes,
             )
             st.rerun()
+
+with st.expander("Spark: a program too big for this app's machine"):
+    render_spark_source()

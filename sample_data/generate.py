@@ -599,7 +599,7 @@ def write_program(tables: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") 
     for kind, df in tables.items():
         if fmt == "parquet":
             path = out / f"{kind}.parquet"
-            df.to_parquet(path, index=False)
+            df.to_parquet(path, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)  # Spark reads us
         else:
             path = out / f"{kind}.csv"
             date_format, float_format = _CSV_FORMATS[kind]

@@ -107,3 +107,37 @@ def test_replay_equals_embedded(ds, tables, mode):
                 "points_saved_by_grace", "members", "members_per_tier"):
         assert getattr(totals, key) == getattr(want.totals, key), key
     assert totals.liability == pytest.approx(want.totals.liability, rel=1e-12)
+
+
+def test_data_page_spark_source_runs_locally(ds, tmp_path, spark):
+    """The Data page's Spark form: local master and Parquet paths -> KPIs, replay totals, member sample."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    paths = {}
+    for kind in ("transactions", "members", "ledger"):
+        p = tmp_path / f"{kind}.parquet"
+        # microsecond timestamps: Spark cannot read Parquet nanosecond timestamps
+        ds.table(kind).to_parquet(p, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
+        paths[kind] = str(p)
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    form_inputs = {t.label: t for t in at.text_input}
+    form_inputs["Spark Connect URL or local master"].set_value("local[2]")
+    form_inputs["Transactions (Parquet path or table)"].set_value(paths["transactions"])
+    form_inputs["Members (optional)"].set_value(paths["members"])
+    form_inputs["Ledger (optional)"].set_value(paths["ledger"])
+    at.button[[b.label for b in at.button].index("Run on Spark")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(s.value for s in at.subheader)
+    assert "computed on Spark" in text
+    assert any("Member sample from Spark" in c.value for c in at.caption)
+    use = [b for b in at.button if b.label.startswith("Use the Spark member sample")]
+    assert use
+    use[0].click().run()
+    assert not at.exception
+    assert at.session_state["dataset"].name == "Spark member sample"
