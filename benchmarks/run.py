@@ -109,6 +109,26 @@ GROUP BY member_id
 
 
 def run(sizes: list[int], repeat: int, pages: bool) -> pd.DataFrame:
+    rows: list[dict] = []
+
+    def add(size, task, fn, ref=None, ref_name="", reps=repeat):
+        secs, mem = measure(fn, reps)
+        row = {"transactions": size, "task": task, "seconds": secs, "peak_extra_MB": mem,
+               "reference": ref_name, "ref_seconds": np.nan, "ratio": np.nan}
+        if ref is not None:
+            rs, _ = measure(ref, reps)
+            row["ref_seconds"], row["ratio"] = rs, secs / rs if rs else np.nan
+        rows.append(row)
+        print(f"  {task:<44} {secs:8.3f}s  {mem:7.0f} MB  {ref_name} {row['ref_seconds']:.3f}s", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            _bench_size(size, add, Path(tmp), repeat, pages)
+    return pd.DataFrame(rows)
+
+
+def _bench_size(size: int, add, tmp: Path, repeat: int, pages: bool) -> None:
+    """Generate one program of ``size`` transactions and time every heavy path on it."""
     import duckdb
 
     from benchmarks.bench_kpis import synthetic_ledger
@@ -122,76 +142,58 @@ def run(sizes: list[int], repeat: int, pages: bool) -> pd.DataFrame:
     from loyalty.simulation import prepare, redemptions_from_ledger, replay
     from sample_data.generate import generate_program, n_members_for
 
-    rows: list[dict] = []
+    print(f"== {size:,} transactions", flush=True)
+    tables = generate_program(n_members=n_members_for(size), with_ledger=False, seed=11)
+    tx = tables["transactions"]
+    ledger = synthetic_ledger(tx)
+    ds = Dataset(tx, members=tables["members"], ledger=ledger, surveys=tables["surveys"],
+                 costs=tables["costs"], name=f"bench {size}")
+    print(f"   {len(tx):,} rows, {tx['member_id'].nunique():,} members", flush=True)
+    csv, pq = tmp / f"tx{size}.csv", tmp / f"tx{size}.parquet"
+    tx.to_csv(csv, index=False)
+    tx.to_parquet(pq, index=False)
+    big = size >= 5_000_000
+    add(size, "import CSV (load_table)", lambda: load_table(csv, "transactions"),
+        lambda: pd.read_csv(csv, engine="pyarrow"), "pyarrow read_csv", reps=1 if big else repeat)
+    add(size, "import Parquet (load_table)", lambda: load_table(pq, "transactions"),
+        lambda: pd.read_parquet(pq), "read_parquet", reps=1 if big else repeat)
 
-    def add(size, task, fn, ref=None, ref_name="", reps=repeat):
-        secs, mem = measure(fn, reps)
-        row = {"transactions": size, "task": task, "seconds": secs, "peak_extra_MB": mem,
-               "reference": ref_name, "ref_seconds": np.nan, "ratio": np.nan}
-        if ref is not None:
-            rs, _ = measure(ref, reps)
-            row["ref_seconds"], row["ratio"] = rs, secs / rs if rs else np.nan
-        rows.append(row)
-        print(f"  {task:<38} {secs:8.3f}s  {mem:7.0f} MB  {ref_name} {row['ref_seconds']:.3f}s", flush=True)
+    con = duckdb.connect()
+    con.register("tx", tx)
+    s, e = default_period(ds)
+    add(size, "KPI frame preparation (once per dataset)",
+        lambda: prepare_kpi_frame(Dataset(tx, ledger=ledger)), reps=1)
+    kf = prepare_kpi_frame(ds)
+    kpi_sql = f"""
+      SELECT sum(amount), count(*) FILTER (WHERE amount > 0),
+             sum(amount) FILTER (WHERE member_id IS NOT NULL),
+             count(DISTINCT member_id) FILTER (WHERE amount > 0),
+             avg(amount) FILTER (WHERE member_id IS NULL AND amount > 0)
+      FROM tx WHERE timestamp >= TIMESTAMP '{s:%Y-%m-%d}'
+                AND timestamp < TIMESTAMP '{e:%Y-%m-%d}' + INTERVAL 1 DAY"""
+    add(size, "compute_kpis (12 months)", lambda: compute_kpis(kf, s, e),
+        lambda: con.execute(kpi_sql).fetchall(), "DuckDB query")
+    month_sql = """SELECT date_trunc('month', timestamp) m, sum(amount), count(*) FILTER (WHERE amount > 0),
+                   count(DISTINCT member_id) FILTER (WHERE amount > 0) FROM tx GROUP BY 1 ORDER BY 1"""
+    add(size, "monthly_series", lambda: monthly_series(kf), lambda: con.execute(month_sql).df(), "DuckDB query")
+    as_of = tx["timestamp"].max()
+    tx_only = Dataset(tx)
+    add(size, "member_features", lambda: member_features(tx_only, as_of=as_of),
+        lambda: con.execute(FEATURES_SQL, {"as_of": as_of}).df(), "DuckDB query")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        for size in sizes:
-            print(f"== {size:,} transactions", flush=True)
-            tables = generate_program(n_members=n_members_for(size), with_ledger=False, seed=11)
-            tx = tables["transactions"]
-            ledger = synthetic_ledger(tx)
-            ds = Dataset(tx, members=tables["members"], ledger=ledger, surveys=tables["surveys"],
-                         costs=tables["costs"], name=f"bench {size}")
-            n_members = tx["member_id"].nunique()
-            print(f"   {len(tx):,} rows, {n_members:,} members", flush=True)
-            csv, pq = Path(tmp) / f"tx{size}.csv", Path(tmp) / f"tx{size}.parquet"
-            tx.to_csv(csv, index=False)
-            tx.to_parquet(pq, index=False)
-            big = size >= 5_000_000
-            add(size, "import CSV (load_table)", lambda: load_table(csv, "transactions"),
-                lambda: pd.read_csv(csv, engine="pyarrow"), "pyarrow read_csv", reps=1 if big else repeat)
-            add(size, "import Parquet (load_table)", lambda: load_table(pq, "transactions"),
-                lambda: pd.read_parquet(pq), "read_parquet", reps=1 if big else repeat)
+    red = redemptions_from_ledger(ledger)
+    add(size, "replay: prepare (once per dataset)", lambda: prepare(tx, red), reps=1 if big else repeat)
+    prep = prepare(tx, red)
+    fixed = dataclasses.replace(SAMPLE_RULES, expiry=ExpiryPolicy("fixed", 12, 30))
+    add(size, "replay: tiers + inactivity expiry", lambda: replay(prep, SAMPLE_RULES),
+        lambda: trailing_spend_floor(tx), "numpy trailing-spend floor")
+    add(size, "replay: tiers + fixed-term FIFO", lambda: replay(prep, fixed),
+        lambda: trailing_spend_floor(tx), "numpy trailing-spend floor")
 
-            con = duckdb.connect()
-            con.register("tx", tx)
-            s, e = default_period(ds)
-            add(size, "KPI frame preparation (once)", lambda: prepare_kpi_frame(Dataset(tx, ledger=ledger)), reps=1)
-            kf = prepare_kpi_frame(ds)
-            kpi_sql = f"""
-              SELECT sum(amount), count(*) FILTER (WHERE amount > 0),
-                     sum(amount) FILTER (WHERE member_id IS NOT NULL),
-                     count(DISTINCT member_id) FILTER (WHERE amount > 0),
-                     avg(amount) FILTER (WHERE member_id IS NULL AND amount > 0)
-              FROM tx WHERE timestamp >= TIMESTAMP '{s:%Y-%m-%d}' AND timestamp < TIMESTAMP '{e:%Y-%m-%d}'
-                                                                                    + INTERVAL 1 DAY"""
-            add(size, "compute_kpis (12 months)", lambda: compute_kpis(kf, s, e),
-                lambda: con.execute(kpi_sql).fetchall(), "DuckDB query")
-            month_sql = """SELECT date_trunc('month', timestamp) m, sum(amount), count(*) FILTER (WHERE amount>0),
-                           count(DISTINCT member_id) FILTER (WHERE amount > 0) FROM tx GROUP BY 1 ORDER BY 1"""
-            add(size, "monthly_series", lambda: monthly_series(kf),
-                lambda: con.execute(month_sql).df(), "DuckDB query")
-            as_of = tx["timestamp"].max()
-            tx_only = Dataset(tx)
-            add(size, "member_features", lambda: member_features(tx_only, as_of=as_of),
-                lambda: con.execute(FEATURES_SQL, {"as_of": as_of}).df(), "DuckDB query")
-
-            red = redemptions_from_ledger(ledger)
-            add(size, "replay: prepare (once per dataset)", lambda: prepare(tx, red), reps=1 if big else repeat)
-            prep = prepare(tx, red)
-            fixed = dataclasses.replace(SAMPLE_RULES, expiry=ExpiryPolicy("fixed", 12, 30))
-            add(size, "replay: tiers + inactivity expiry", lambda: replay(prep, SAMPLE_RULES),
-                lambda: trailing_spend_floor(tx), "numpy trailing-spend floor")
-            add(size, "replay: tiers + fixed-term FIFO", lambda: replay(prep, fixed),
-                lambda: trailing_spend_floor(tx), "numpy trailing-spend floor")
-
-            feats = member_features(tx_only, as_of=as_of)
-            _models(add, size, feats, tx, repeat)
-            if pages and size == 1_000_000:
-                _pages(add, size, ds)
-            con.close()
-            del tables, tx, ledger, ds, kf, prep, feats
-    return pd.DataFrame(rows)
+    _models(add, size, member_features(tx_only, as_of=as_of), tx, repeat)
+    if pages and size == 1_000_000:
+        _pages(add, size, ds)
+    con.close()
 
 
 def _models(add, size, feats, tx, repeat) -> None:
