@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from loyalty.kpi_defs import GROUPS, INVERSE_KPIS, KPI_DEFINITIONS
-from loyalty.kpi_frame import default_period, previous_period
+from loyalty.kpi_frame import previous_period
 from loyalty.kpi_series import (
     cohort_basis,
     cohort_retention,
@@ -22,7 +22,14 @@ from loyalty.kpis import compute_kpis, kpi_notes, kpi_table
 from ui import charts
 from ui.cache import cached, cached_filtered
 from ui.state import current_dataset, program_inputs, query_param, segment_filter, set_query_param
-from ui.widgets import download_table, kpi_tile, missing_table_notice, page_header, show_problem
+from ui.widgets import (
+    download_table,
+    kpi_tile,
+    missing_table_notice,
+    page_header,
+    period_picker,
+    show_problem,
+)
 
 page_header(
     "KPI dashboard",
@@ -37,37 +44,14 @@ if ds.transactions.empty:
     st.stop()
 
 # --- period (kept in the URL) ---------------------------------------------------------------
-first, last = (t.date() for t in ds.date_range())
-d_start, d_end = (t.date() for t in default_period(ds))
-
-
-def _date_param(name: str, default):
-    try:
-        value = pd.Timestamp(query_param(name, str(default))).date()
-    except ValueError:
-        return default
-    return min(max(value, first), last)
-
-
 c_period, c_prev = st.columns([2, 3])
-url_period = (_date_param("kpi_from", d_start), _date_param("kpi_to", d_end))
-held = st.session_state.get("kpi_period")
-# Seed the widget from the URL; reset it when a new dataset makes the held dates invalid.
-if not (isinstance(held, tuple) and all(first <= v <= last for v in held)):
-    st.session_state["kpi_period"] = url_period if url_period[0] <= url_period[1] else (d_start, d_end)
-picked = c_period.date_input(
+start, end = period_picker(
+    ds,
+    "kpi_period",
     "Period (both days included)",
-    key="kpi_period",
-    min_value=first,
-    max_value=last,
-    help="Default: the last 12 months of data. KPIs are compared with the same number of days just before.",
+    "Default: the last 12 months of data. KPIs are compared with the same number of days just before.",
+    container=c_period,
 )
-if not isinstance(picked, tuple) or len(picked) != 2:
-    st.info("Pick the last day of the period.")
-    st.stop()
-start, end = picked
-set_query_param("kpi_from", start.isoformat())
-set_query_param("kpi_to", end.isoformat())
 p_start, p_end = previous_period(start, end)
 c_prev.caption(
     f"Compared with **{p_start:%d %b %Y} – {p_end:%d %b %Y}** ({(end - start).days + 1} days). "

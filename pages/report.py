@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from loyalty.kpi_frame import default_period
 from loyalty.report_sections import PERIOD_DAYS, ReportSegments, scenarios_json
 from loyalty.rules import RulesError
 from loyalty.scenarios import decode_scenarios
@@ -18,9 +17,8 @@ from ui.state import (
     pseudonymise_exports,
     query_param,
     segment_filter,
-    set_query_param,
 )
-from ui.widgets import page_header, show_problem
+from ui.widgets import page_header, period_picker, show_problem
 
 page_header(
     "Report",
@@ -35,39 +33,13 @@ if ds.transactions.empty:
     st.stop()
 
 # --- period: the KPI page's link parameters, else the last 12 months ---------------------------------
-first, last = (t.date() for t in ds.date_range())
-d_start, d_end = (t.date() for t in default_period(ds))
-
-
-def _date_param(names: tuple[str, ...], default):
-    for name in names:
-        raw = query_param(name)
-        if raw:
-            try:
-                return min(max(pd.Timestamp(raw).date(), first), last)
-            except ValueError:
-                continue
-    return default
-
-
-held = st.session_state.get("report_period")
-if not (isinstance(held, tuple) and len(held) == 2 and all(first <= v <= last for v in held)):
-    url = (_date_param(("kpi_from", "start"), d_start), _date_param(("kpi_to", "end"), d_end))
-    st.session_state["report_period"] = url if url[0] <= url[1] else (d_start, d_end)
-picked = st.date_input(
+start, end = period_picker(
+    ds,
+    "report_period",
     "KPI period (both days included)",
-    key="report_period",
-    min_value=first,
-    max_value=last,
-    help="Default: the KPI dashboard's period when the link carries it, else the last 12 months of data. KPIs "
+    "Default: the KPI dashboard's period when the link carries it, else the last 12 months of data. KPIs "
     "are compared with the same number of days just before.",
 )
-if not isinstance(picked, tuple) or len(picked) != 2:
-    st.info("Pick the last day of the period.")
-    st.stop()
-start, end = picked
-set_query_param("kpi_from", start.isoformat())
-set_query_param("kpi_to", end.isoformat())
 
 
 def _url_number(name: str, default: float, lo: float, hi: float) -> float:

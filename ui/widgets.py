@@ -213,3 +213,39 @@ def import_report(report, key: str) -> None:
         if len(shown) < report.rows_rejected:
             st.caption(f"First {len(shown):,} of {report.rows_rejected:,} rejected rows shown; download for all.")
         download_table(report.rejected, f"rejected_{report.kind}", label="rejected rows", key=f"dl_rej_{key}")
+
+
+# --- the analysis period, shared by the pages that have one (kept in the URL) ------------------
+def period_picker(ds, key: str, label: str, help: str, container=None) -> tuple:
+    """A start/end date picker seeded from the link (``kpi_from``/``kpi_to``), else the last 12 months.
+
+    Writes the chosen period back to the URL so a shared link reproduces it, and stops
+    the page while only the first day has been picked. Returns ``(start, end)`` dates.
+    """
+    from loyalty.kpi_frame import default_period
+    from ui.state import query_param, set_query_param
+
+    box = container or st
+    first, last = (t.date() for t in ds.date_range())
+    d_start, d_end = (t.date() for t in default_period(ds))
+
+    def from_url(name: str, default):
+        try:
+            value = pd.Timestamp(query_param(name, str(default))).date()
+        except ValueError:
+            return default
+        return min(max(value, first), last)
+
+    held = st.session_state.get(key)
+    # Seed the widget from the URL; reset it when a new dataset makes the held dates invalid.
+    if not (isinstance(held, tuple) and len(held) == 2 and all(first <= v <= last for v in held)):
+        url = (from_url("kpi_from", d_start), from_url("kpi_to", d_end))
+        st.session_state[key] = url if url[0] <= url[1] else (d_start, d_end)
+    picked = box.date_input(label, key=key, min_value=first, max_value=last, help=help)
+    if not isinstance(picked, tuple) or len(picked) != 2:
+        st.info("Pick the last day of the period.")
+        st.stop()
+    start, end = picked
+    set_query_param("kpi_from", start.isoformat())
+    set_query_param("kpi_to", end.isoformat())
+    return start, end
