@@ -46,3 +46,45 @@ def test_fingerprint_is_content_based():
     tx = a.transactions.copy()
     tx.loc[0, "amount"] = 11.0
     assert Dataset(tx).fingerprint != a.fingerprint
+
+
+def _files_under(*dirs: Path) -> dict[Path, float]:
+    out = {}
+    for d in dirs:
+        for p in d.rglob("*"):
+            if p.is_file() and ".git" not in p.parts and "__pycache__" not in p.parts:
+                out[p] = p.stat().st_mtime
+    return out
+
+
+def test_an_upload_is_never_written_to_disk(tmp_path, monkeypatch):
+    """Import and use an upload; no file appears or changes under the app or the temp folder."""
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None  # re-read TMPDIR
+    marker = "UNIQUE-MEMBER-7f3a"
+    csv = (
+        "ticket;client;date;montant\r\n"
+        f"T1;{marker};02/01/2025 10:00;12,50\r\nT2;{marker};05/01/2025 11:00;3,10\r\n"
+    ).encode("cp1252")
+    watched = (ROOT, Path(tempfile.gettempdir()))
+    before = _files_under(*watched)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    at.file_uploader(key="up_transactions").set_value(("ventes.csv", csv, "text/csv"))
+    at.run()
+    use = [b for b in at.button if b.label.startswith("Use this data")]
+    use[0].click().run()
+    assert not at.exception
+    assert at.session_state["dataset"].name == "ventes.csv"
+    after = _files_under(*watched)
+    changed = [p for p, m in after.items() if before.get(p) != m and "test-artifacts" not in p.parts
+               and ".pytest_cache" not in p.parts and ".hypothesis" not in p.parts]
+    assert changed == []
+    for p in after:
+        if p.suffix in (".csv", ".parquet", ".xlsx", ".pkl", ".json", "") and p.stat().st_size < 5_000_000:
+            assert marker.encode() not in p.read_bytes(), p
+    tempfile.tempdir = None
