@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DateOrder = Literal["dayfirst", "monthfirst", "iso"]
 DATE_ORDERS: tuple[str, ...] = ("dayfirst", "monthfirst", "iso")
@@ -36,9 +38,35 @@ def as_text(s: pd.Series) -> pd.Series:
     """``s`` as stripped ``str`` values with missing markers turned into NaN."""
     if s.dtype != "str":
         s = s.astype("str")
+    arr = _arrow(s)
+    if arr is not None:
+        # The same pyarrow kernels pandas' .str.strip/.str.lower/.isin use, without the copies.
+        trimmed = pc.utf8_trim_whitespace(arr)
+        missing = pc.is_in(pc.utf8_lower(trimmed), value_set=_MARKERS)
+        return _series(pc.if_else(missing, pa.scalar(None, trimmed.type), trimmed), s.index)
     s = s.str.strip()
     missing = s.str.lower().isin(MISSING_MARKERS)
     return s.mask(missing)
+
+
+_MARKERS = pa.array(MISSING_MARKERS, type=pa.large_string())
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _arrow(s: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow strings behind a ``str`` column (None for other storages)."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and dtype.na_value is not pd.NA:
+        arr = s.array.__arrow_array__()
+        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    return None
+
+
+def _series(arr: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """A ``str`` Series over pyarrow strings."""
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return pd.Series(pd.array(arr, dtype=_STR), index=index, copy=False)
 
 
 # ---------------------------------------------------------------- numbers ---
@@ -90,7 +118,12 @@ def parse_numbers(s: pd.Series, decimal_hint: str = ".") -> ParsedNumbers:
             bad = (direct.bad & typed) | (text.bad & ~typed)
             return ParsedNumbers(vals, bad, text.decimal, text.ambiguous, text.decided)
         s = s.astype("str")
-    text = as_text(s)
+    return _parse_number_text(as_text(s), decimal_hint)
+
+
+def _parse_number_text(text: pd.Series, decimal_hint: str) -> ParsedNumbers:
+    """:func:`parse_numbers` of a column already through :func:`as_text`."""
+    s = text
     present = text.notna()
     fast = _plain_numbers(text, present)
     if fast is not None:
@@ -156,8 +189,30 @@ def _typed_mask(s: pd.Series, types: tuple[type, ...]) -> pd.Series:
     return s.map(lambda v: isinstance(v, types) and not isinstance(v, bool)).astype(bool)
 
 
+_PLAIN = r"^-?[0-9]+(?:[.,][0-9]{1,2})?$"
+
+
 def _plain_numbers(text: pd.Series, present: pd.Series) -> ParsedNumbers | None:
     """Fast path for machine exports: every value is ``-123``, ``-12.5`` or ``-12,50``."""
+    arr = _arrow(text)
+    if arr is not None:
+        # Same test and values as below, straight on the pyarrow strings (pyarrow's string to
+        # float cast rounds exactly like pd.to_numeric).
+        plain_arr = pc.match_substring_regex(arr, _PLAIN)
+        if pc.any(pc.invert(plain_arr)).as_py():
+            return None
+        dot = bool(pc.any(pc.match_substring(arr, ".")).as_py())
+        comma = bool(pc.any(pc.match_substring(arr, ",")).as_py())
+        if dot and comma:
+            return None
+        try:
+            floats = pc.cast(pc.replace_substring(arr, ",", ".") if comma else arr, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            floats = None
+        if floats is not None:
+            vals = pd.Series(pc.fill_null(floats, np.nan).to_numpy(), index=text.index, dtype="float64")
+            no = pd.Series(np.zeros(len(text), dtype=bool), index=text.index)
+            return ParsedNumbers(vals, no, "," if comma else ".", False, dot or comma)
     plain = text.str.match(r"^-?[0-9]+(?:[.,][0-9]{1,2})?$") | ~present
     if not plain.all():
         return None
@@ -210,7 +265,11 @@ def date_order_evidence(s: pd.Series) -> OrderEvidence:
     """Count the ``a/b/yyyy`` values of a text column and what they prove."""
     if s.dtype != "str" and not pd.api.types.is_object_dtype(s.dtype):
         return OrderEvidence(0, 0, 0)
-    text = as_text(s)
+    return _order_evidence_text(as_text(s))
+
+
+def _order_evidence_text(text: pd.Series) -> OrderEvidence:
+    """:func:`date_order_evidence` of a column already through :func:`as_text`."""
     sub = text[text.str.match(_DMY_HEAD).fillna(False).astype(bool)]
     a = sub.str.replace(r"^([0-9]{1,2})[-/.].*$", r"\1", regex=True).str.zfill(2)
     b = sub.str.replace(r"^[0-9]{1,2}[-/.]([0-9]{1,2})[-/.].*$", r"\1", regex=True).str.zfill(2)
@@ -266,7 +325,74 @@ def parse_dates(s: pd.Series, order: str | None = "dayfirst") -> ParsedDates:
                 text.order,
             )
         s = s.astype("str")
-    text = as_text(s)
+    return _parse_date_text(as_text(s), order)
+
+
+def iso_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Strict ISO ``YYYY-MM-DD[ T]hh[:mm[:ss]]`` values parsed by pyarrow.
+
+    ``text`` has been through :func:`as_text`. Returns ``(ns, ok)``: int64
+    nanoseconds and the mask of values pyarrow parsed inside the
+    ``datetime64[ns]`` range; every such value is one :func:`parse_dates`
+    reads the same way (pyarrow's ISO parser accepts a subset of pandas'
+    ISO8601 format and rejects impossible dates). None for non-pyarrow text.
+    A chunk with any other value is left to the general parser as a whole
+    (pyarrow's cast has no "null on error" mode).
+    """
+    arr = _arrow(text)
+    if arr is None:
+        return None
+    lo, hi = NS_MIN.value // 10**9, NS_MAX.value // 10**9
+    secs, oks = [], []
+    for chunk in arr.chunks:
+        try:
+            ts = pc.cast(chunk, pa.timestamp("s")).cast(pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            secs.append(np.zeros(len(chunk), dtype="int64"))
+            oks.append(np.zeros(len(chunk), dtype=bool))
+            continue
+        v = pc.fill_null(ts, lo - 1).to_numpy()
+        secs.append(v)
+        oks.append((v >= lo) & (v <= hi))
+    if not secs:
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype=bool)
+    sec, ok = np.concatenate(secs), np.concatenate(oks)
+    return np.where(ok, sec, 0) * 10**9, ok
+
+
+def _parse_date_text(
+    text: pd.Series, order: str | None, fast: tuple[np.ndarray, np.ndarray] | None = None
+) -> ParsedDates:
+    """:func:`parse_dates` of a column already through :func:`as_text`.
+
+    Plain ISO values (:func:`iso_fast`) are taken from pyarrow; only the
+    other values go through the general parser.
+    """
+    fast = iso_fast(text) if fast is None else fast
+    if fast is None or not fast[1].any():
+        return _parse_date_general(text, order)
+    ns, ok = fast
+    n = len(text)
+    bad, oor = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    used_order = None
+    if not ok.all():
+        rest = _parse_date_general(text[~ok], order)
+        ns = ns.copy()
+        ns[~ok] = rest.values.to_numpy(dtype="datetime64[ns]").view("int64")
+        bad[~ok], oor[~ok] = rest.bad.to_numpy(dtype=bool), rest.out_of_range.to_numpy(dtype=bool)
+        used_order = rest.order
+    idx = text.index
+    return ParsedDates(
+        pd.Series(ns.view("datetime64[ns]"), index=idx),
+        pd.Series(bad, index=idx),
+        pd.Series(oor, index=idx),
+        used_order,
+    )
+
+
+def _parse_date_general(text: pd.Series, order: str | None) -> ParsedDates:
+    idx = text.index
+    no = pd.Series(False, index=idx)
     present = text.notna()
     t = text.fillna("")
     t = t.str.replace(r"([0-9])[hH]([0-9]{2})", r"\1:\2", regex=True)  # French "18h05"
@@ -360,5 +486,12 @@ def normalise_ids(s: pd.Series) -> pd.Series:
         out = num.astype("str").mask(num.isna())
         ints = num.where(whole).astype("Int64").astype("str")
         return out.where(~whole, ints).astype("str")
-    text = as_text(s)
+    return _normalise_id_text(as_text(s))
+
+
+def _normalise_id_text(text: pd.Series) -> pd.Series:
+    """:func:`normalise_ids` of a text column already through :func:`as_text`."""
+    arr = _arrow(text)
+    if arr is not None and not pc.any(pc.match_substring(arr, ".")).as_py():
+        return text  # no "17850.0"-shaped id possible
     return text.str.replace(r"^(-?[0-9]+)\.0+$", r"\1", regex=True)

@@ -295,6 +295,63 @@ def _read_csv(text: str, sep: str, skip: int, width: int) -> pd.DataFrame:
         ) from None
 
 
+def _read_csv_arrow(data: bytes, sep: str, skip: int, width: int) -> pd.DataFrame | None:
+    """Fast path of :func:`_read_csv` with pyarrow's multi-threaded reader (UTF-8 bytes).
+
+    Returns the same grid as the pandas reader (every cell as ``str``, header
+    line as the first row), or ``None`` when the file needs the pandas reader:
+    any line with a different number of fields, blank lines, or anything else
+    pyarrow refuses. Cells may only differ from the pandas reader's if
+    pyarrow and pandas tokenised a line differently, which the caller rules
+    out by checking the record count against the physical line count.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(j) for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.large_string() for c in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError, MemoryError):
+        return None
+    str_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    grid = table.to_pandas(types_mapper={pa.large_string(): str_dtype, pa.string(): str_dtype}.get)
+    grid.columns = list(range(width))
+    return grid
+
+
+def _same_last_line(text: str, grid: pd.DataFrame, sep: str, width: int) -> bool:
+    """Whether pandas reads the last line as pyarrow did.
+
+    With one record per line, only the last line can differ: pandas drops a
+    final record whose quote is never closed, pyarrow keeps it.
+    """
+    body = text.rstrip("\r\n")
+    last = body[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
+    if '"' not in last:
+        return True
+    try:
+        ref = _read_csv(last, sep, 0, width)
+    except ImportProblem:
+        return False
+    return len(ref) == 1 and ref.iloc[0].fillna("").tolist() == grid.iloc[-1].tolist()
+
+
 def header_names(cells: list[object]) -> list[str]:
     """Column names from header cells: stripped, blanks named ``Column N``, repeats suffixed ``.1``."""
     names: list[str] = []
@@ -314,13 +371,32 @@ BAD_LINE = "\x00too-many-fields\x00"
 def read_text_table(data: bytes) -> RawTable:
     """Decode, sniff and read a delimited text file (all cells as text)."""
     text, encoding = decode_text(data)
-    if text.startswith("\ufeff"):
+    bom = text.startswith("\ufeff")
+    if bom:
         text = text[1:]
     _check_not_binary(text)
     if not text.strip():
         raise ImportProblem("The file is empty.")
     sep, skip, width = sniff_separator(text[:200_000])
-    grid = _read_csv(text, sep, skip, width)
+    grid = None
+    n_lf, n_cr = text.count("\n"), text.count("\r")
+    physical = max(n_lf, n_cr) + (0 if text.endswith(("\n", "\r")) else 1)
+    one_ending = n_lf == 0 or n_cr == 0 or (n_lf == n_cr and text.count("\r\n") == n_lf)
+    if skip == 0 and width >= 2 and one_ending:
+        # pyarrow's multi-threaded reader, kept only when it found one record per physical line
+        # (quoted line breaks, title lines and odd widths go to the pandas reader, which
+        # numbers records by line).
+        if encoding == "utf-8" and not bom:
+            utf8 = data
+        elif encoding == "utf-8-sig" and not bom:
+            utf8 = data[3:]
+        else:
+            utf8 = text.encode("utf-8")
+        grid = _read_csv_arrow(utf8, sep, skip, width)
+        if grid is not None and (physical != len(grid) or not _same_last_line(text, grid, sep, width)):
+            grid = None
+    if grid is None:
+        grid = _read_csv(text, sep, skip, width)
     if grid.empty:
         raise ImportProblem("The file is empty: no header line was found.")
     header = list(grid.iloc[0])
@@ -335,7 +411,6 @@ def read_text_table(data: bytes) -> RawTable:
     if skip:
         warnings.append(f"Skipped {skip} title line(s) before the header (header is line {skip + 1}).")
     rows = np.arange(len(frame), dtype="int64") + skip + 2
-    physical = max(text.count("\n"), text.count("\r")) + (0 if text.endswith(("\n", "\r")) else 1)
     if physical != skip + len(grid):
         # Quoted values span lines: number records by the line they start on (a Python loop,
         # only for such files).

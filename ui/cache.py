@@ -225,7 +225,8 @@ def preview_upload(data: bytes, name: str, sheet: str | None = None):
     return _preview(upload_digest(data), sheet, name, data)
 
 
-@st.cache_resource(max_entries=6, ttl=TTL, show_spinner=False)
+# Few entries: a 1M-row import is ~100 MB and every mapping/date-order change makes a new one.
+@st.cache_resource(max_entries=3, ttl=TTL, show_spinner=False)
 def _import(digest: str, kind: str, mapping: tuple, sheet: str | None, date_order: str | None,
             keep_personal: bool, name: str, _data: bytes):
     try:
