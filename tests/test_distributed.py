@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+import os  # noqa: E402
+import shutil  # noqa: E402
 
 import pandas as pd
 import pytest
 
 pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None:
+    if os.environ.get("LOYALTY_CI"):
+        raise RuntimeError("Java is required in CI (LOYALTY_CI is set) for the Spark local-mode test")
+    pytest.skip("Spark local mode needs a Java runtime (apt-get install openjdk-17-jre-headless)",
+                allow_module_level=True)
 
 from loyalty import distributed as D  # noqa: E402
 from loyalty import load_sample  # noqa: E402
