@@ -8,16 +8,24 @@ vectorised: reasons are only built for the rows that are rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from loyalty.mapping import HELPER_COLUMNS, normalise_header, personal_header
 from loyalty.parsing import (
     ParsedNumbers,
+    _normalise_id_text,
+    _order_evidence_text,
+    _parse_date_text,
+    _parse_number_text,
+    arrow_strings,
     as_text,
     date_order_evidence,
+    iso_fast,
     normalise_ids,
     parse_dates,
     parse_numbers,
@@ -98,14 +106,24 @@ class _Reasons:
         self.n = n
         self.reasons = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="str")
         self.final = np.zeros(n, dtype=bool)  # rows whose reason says it all (malformed lines)
+        self._rejected = np.zeros(n, dtype=bool)
 
-    def add(self, mask: pd.Series | np.ndarray, message: pd.Series | str, *, final: bool = False) -> None:
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        message: pd.Series | str | Callable[[], pd.Series | str],
+        *,
+        final: bool = False,
+    ) -> None:
         mask = np.asarray(mask, dtype=bool) & ~self.final
         if final:
             self.final |= mask
         if not mask.any():
             return
         idx = np.flatnonzero(mask)
+        self._rejected[idx] = True
+        if callable(message):  # message built only when some row is rejected
+            message = message()
         msg = message if isinstance(message, str) else message.to_numpy()[idx]
         msg = pd.Series(msg, index=idx, dtype="str")
         cur = self.reasons.iloc[idx]
@@ -113,7 +131,7 @@ class _Reasons:
 
     @property
     def rejected(self) -> np.ndarray:
-        return self.reasons.notna().to_numpy()
+        return self._rejected.copy()
 
 
 def _quote(values: pd.Series) -> pd.Series:
@@ -127,6 +145,18 @@ def _quote(values: pd.Series) -> pd.Series:
 def _examples(values: pd.Series, n: int = 3) -> str:
     vals = values.dropna().astype("str").unique()[:n]
     return ", ".join(repr(v[:_MAX_SHOWN]) for v in vals)
+
+
+def _strictly_increasing(key: pd.Series) -> bool:
+    """Whether a text column has no missing value and each value sorts after the previous one."""
+    arr = arrow_strings(key)
+    if arr is None or arr.null_count or len(arr) < 2:
+        return False
+    return bool(pc.all(pc.greater(arr[1:], arr[:-1])).as_py())
+
+
+def _kept(values: pd.Series, keep: np.ndarray) -> pd.Series:
+    return values if keep.all() else values[keep]
 
 
 def plural(n: int, word: str) -> str:
@@ -232,10 +262,43 @@ class Importer:
         self.decimal = "," if raw.separator == ";" else "."
         self.order_used: str | None = None
         self._numbers: dict[str, ParsedNumbers] = {}  # parsed while deciding the decimal separator
+        self._texts: dict[str, pd.Series] = {}  # as_text of text columns, computed once
+        self._iso: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}  # plain ISO dates, parsed once
 
     # -- small utilities ------------------------------------------------
     def col(self, target: str) -> pd.Series:
         return self.frame[self.mapping[target]]
+
+    def is_text(self, target: str) -> bool:
+        return self.col(target).dtype == "str"
+
+    def text(self, target: str) -> pd.Series:
+        """:func:`as_text` of a mapped column, computed once per import."""
+        if target not in self._texts:
+            self._texts[target] = as_text(self.col(target))
+        return self._texts[target]
+
+    def present(self, target: str) -> pd.Series:
+        """Which cells of a mapped column hold a value (not empty, not a missing marker)."""
+        src = self.col(target)
+        dtype = src.dtype
+        if dtype != "str" and (
+            pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+        ):
+            return src.notna()  # typed cells: their text is never empty nor a missing marker
+        return self.text(target).notna()
+
+    def numbers(self, target: str, decimal: str) -> ParsedNumbers:
+        if self.is_text(target):
+            return _parse_number_text(self.text(target), decimal)
+        return parse_numbers(self.col(target), decimal)
+
+    def iso(self, target: str) -> tuple[np.ndarray, np.ndarray] | None:
+        if target not in self._iso:
+            self._iso[target] = iso_fast(self.text(target)) if self.is_text(target) else None
+        return self._iso[target]
 
     def where(self, target: str) -> str:
         return f"in column {self.mapping[target]!r}"
@@ -319,7 +382,7 @@ class Importer:
         """The file's decimal separator: proven by some column, else the separator's convention."""
         votes = {".": 0, ",": 0}
         for t in self._numeric_targets():
-            parsed = parse_numbers(self.col(t), self.decimal)
+            parsed = self.numbers(t, self.decimal)
             self._numbers[t] = parsed
             if parsed.decided:
                 votes[parsed.decimal] += 1
@@ -335,7 +398,11 @@ class Importer:
             return
         slash = day = month = 0
         for t in self._date_targets():
-            ev = date_order_evidence(self.col(t))
+            fast = self.iso(t)
+            if fast is None:
+                ev = date_order_evidence(self.col(t))
+            else:  # plain ISO values cannot be a/b/yyyy
+                ev = _order_evidence_text(self.text(t)[~fast[1]] if fast[1].any() else self.text(t))
             slash, day, month = slash + ev.slash_values, day + ev.day_first, month + ev.month_first
         if not slash:
             self.order_used = "iso" if self._date_targets() else None
@@ -382,15 +449,20 @@ class Importer:
     def _parse(self, target: str) -> None:
         logical = self._logical(target)
         src = self.col(target)
-        present = as_text(src).notna()
+        present = self.present(target)
         bad_message = None
         if logical in ("id", "text"):
-            values = normalise_ids(src) if logical == "id" else as_text(src)
-            bad = pd.Series(False, index=src.index)
+            if logical == "text":
+                values = self.text(target)
+            elif self.is_text(target):
+                values = _normalise_id_text(self.text(target))
+            else:
+                values = normalise_ids(src)
+            bad = pd.Series(np.zeros(self.n, dtype=bool), index=src.index)
         elif logical == "event":
             values = _events(src)
             bad = present & values.isna()
-            bad_message = (
+            bad_message = lambda: (  # noqa: E731
                 "unknown event " + _quote(self._raw_text(src)) + f" {self.where(target)} "
                 "(expected earn, redeem, expire or adjust, in English or French)"
             )
@@ -401,10 +473,10 @@ class Importer:
         else:
             parsed = self._numbers.get(target)
             if parsed is None or (parsed.decimal != self.decimal and not parsed.decided):
-                parsed = parse_numbers(src, self.decimal)
+                parsed = self.numbers(target, self.decimal)
             values, bad = parsed.values, parsed.bad
             if parsed.ambiguous:
-                text = as_text(src)
+                text = self.text(target)
                 with_sep = text.str.contains("[.,]", regex=True).fillna(False).astype(bool)
                 self.warn(
                     f"Column {self.mapping[target]!r}: values such as {_examples(text[with_sep])} could be read "
@@ -418,17 +490,22 @@ class Importer:
         self._handle_bad_and_missing(target, src, values, bad, present, bad_message)
 
     def _parse_dates(self, target: str, src: pd.Series) -> tuple[pd.Series, pd.Series]:
-        parsed = parse_dates(src, self.order_used or "dayfirst")
+        order = self.order_used or "dayfirst"
+        if self.is_text(target):
+            parsed = _parse_date_text(self.text(target), order, self.iso(target))
+        else:
+            parsed = parse_dates(src, order)
         values = parsed.values
         today = pd.Timestamp.today().normalize()
         hi = today + pd.DateOffset(years=1)
         implausible = parsed.out_of_range | (values.notna() & ((values < MIN_DATE) | (values > hi)))
         self.reasons.add(
             implausible,
-            "implausible date " + _quote(self._raw_text(src)) + f" {self.where(target)} "
+            lambda: "implausible date " + _quote(self._raw_text(src)) + f" {self.where(target)} "
             f"(accepted: {MIN_DATE:%Y-%m-%d} to {hi:%Y-%m-%d})",
         )
-        values = values.mask(implausible)
+        if implausible.any():
+            values = values.mask(implausible)
         return values, parsed.bad
 
     def _parse_birth_year(self, src: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -462,7 +539,7 @@ class Importer:
         values: pd.Series,
         bad: pd.Series,
         present: pd.Series,
-        bad_message: pd.Series | None = None,
+        bad_message: pd.Series | Callable[[], pd.Series] | None = None,
     ) -> None:
         """Reject (required column) or blank-and-warn (optional column) bad values; reject missing required ones."""
         required = self._required(target)
@@ -474,7 +551,7 @@ class Importer:
                     bad_message = (
                         f"unparseable {what} " + _quote(self._raw_text(src)) + f" {self.where(target)}"
                     )
-                self.reasons.add(bad, bad_message)
+                self.reasons.add(bad, bad_message() if callable(bad_message) else bad_message)
             else:
                 self.warn(
                     f"{plural(int(bad.sum()), 'value')} of {self.mapping[target]!r} could not be read as "
@@ -494,8 +571,10 @@ class Importer:
         return rows[keep].groupby(key[keep], sort=False).first()
 
     def _dedupe(self, id_col: str, fields: list[str]) -> None:
-        keep = self._keep()
         key = self.out[id_col]
+        if _strictly_increasing(key):
+            return  # sorted distinct ids (the usual export order): no duplicate possible
+        keep = self._keep()
         has_key = key.notna().to_numpy() & keep
         dup_any = key.duplicated(keep=False).to_numpy() & has_key
         if not dup_any.any():
@@ -559,11 +638,11 @@ class Importer:
                 self.out["points_redeemed"] = pr.abs()
                 self.warn("Negative points_redeemed values were made positive (points spent are positive).")
         keep = self._keep()
-        self._amount_warning(self.out["amount"][keep], "amount")
+        self._amount_warning(_kept(self.out["amount"], keep), "amount")
         self._guest_warning(keep)
 
     def _guest_warning(self, keep: np.ndarray) -> None:
-        self._guest_warning_frame(self.out["member_id"][keep])
+        self._guest_warning_frame(_kept(self.out["member_id"], keep))
 
     def _finish_line_items(self) -> None:
         if "amount" in self.mapping:
@@ -659,7 +738,7 @@ class Importer:
         m = self.out["month"]
         self.out["month"] = m.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
         keep = self._keep()
-        self._amount_warning(self.out["amount"][keep], "cost")
+        self._amount_warning(_kept(self.out["amount"], keep), "cost")
 
     # -- assembling the result ------------------------------------------------
     def _result(self, dropped: list[str], ignored: list[str], extras: list[str]) -> LoadResult:
@@ -671,7 +750,7 @@ class Importer:
                 tid = self.out["transaction_id"][keep]
                 extra_frame = self.frame.loc[keep, extras].groupby(tid.to_numpy(), sort=False).first()
         else:
-            data = pd.DataFrame({k: v[keep] for k, v in self.out.items() if k in self.spec.names})
+            data = pd.DataFrame({k: _kept(v, keep) for k, v in self.out.items() if k in self.spec.names})
             extra_frame = self.frame.loc[keep, extras] if extras else None
         columns: dict[str, pd.Series] = {}
         for c in self.spec.columns:

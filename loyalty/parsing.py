@@ -38,22 +38,35 @@ def as_text(s: pd.Series) -> pd.Series:
     """``s`` as stripped ``str`` values with missing markers turned into NaN."""
     if s.dtype != "str":
         s = s.astype("str")
-    arr = _arrow(s)
+    arr = arrow_strings(s)
     if arr is not None:
         # The same pyarrow kernels pandas' .str.strip/.str.lower/.isin use, without the copies.
         trimmed = pc.utf8_trim_whitespace(arr)
-        missing = pc.is_in(pc.utf8_lower(trimmed), value_set=_MARKERS)
+        missing = pc.is_in(trimmed, value_set=_MARKERS)
+        if not pc.any(missing).as_py():
+            return _series(trimmed, s.index)
         return _series(pc.if_else(missing, pa.scalar(None, trimmed.type), trimmed), s.index)
     s = s.str.strip()
     missing = s.str.lower().isin(MISSING_MARKERS)
     return s.mask(missing)
 
 
-_MARKERS = pa.array(MISSING_MARKERS, type=pa.large_string())
+def _case_variants(word: str) -> list[str]:
+    out = [""]
+    for ch in word:
+        out = [o + c for o in out for c in dict.fromkeys((ch.lower(), ch.upper()))]
+    return out
+
+
+# Every upper/lower-case spelling of the markers: matching them exactly spares lower-casing
+# whole columns.
+_MARKERS = pa.array(
+    sorted({v for m in MISSING_MARKERS for v in _case_variants(m)}), type=pa.large_string()
+)
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def _arrow(s: pd.Series) -> pa.ChunkedArray | None:
+def arrow_strings(s: pd.Series) -> pa.ChunkedArray | None:
     """The pyarrow strings behind a ``str`` column (None for other storages)."""
     dtype = s.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and dtype.na_value is not pd.NA:
@@ -194,7 +207,7 @@ _PLAIN = r"^-?[0-9]+(?:[.,][0-9]{1,2})?$"
 
 def _plain_numbers(text: pd.Series, present: pd.Series) -> ParsedNumbers | None:
     """Fast path for machine exports: every value is ``-123``, ``-12.5`` or ``-12,50``."""
-    arr = _arrow(text)
+    arr = arrow_strings(text)
     if arr is not None:
         # Same test and values as below, straight on the pyarrow strings (pyarrow's string to
         # float cast rounds exactly like pd.to_numeric).
@@ -339,7 +352,7 @@ def iso_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     A chunk with any other value is left to the general parser as a whole
     (pyarrow's cast has no "null on error" mode).
     """
-    arr = _arrow(text)
+    arr = arrow_strings(text)
     if arr is None:
         return None
     lo, hi = NS_MIN.value // 10**9, NS_MAX.value // 10**9
@@ -491,7 +504,7 @@ def normalise_ids(s: pd.Series) -> pd.Series:
 
 def _normalise_id_text(text: pd.Series) -> pd.Series:
     """:func:`normalise_ids` of a text column already through :func:`as_text`."""
-    arr = _arrow(text)
+    arr = arrow_strings(text)
     if arr is not None and not pc.any(pc.match_substring(arr, ".")).as_py():
         return text  # no "17850.0"-shaped id possible
     return text.str.replace(r"^(-?[0-9]+)\.0+$", r"\1", regex=True)

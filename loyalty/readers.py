@@ -335,14 +335,12 @@ def _read_csv_arrow(data: bytes, sep: str, skip: int, width: int) -> pd.DataFram
     return grid
 
 
-def _same_last_line(text: str, grid: pd.DataFrame, sep: str, width: int) -> bool:
-    """Whether pandas reads the last line as pyarrow did.
+def _same_last_line(last: str, grid: pd.DataFrame, sep: str, width: int) -> bool:
+    """Whether pandas reads the file's ``last`` line as pyarrow did.
 
     With one record per line, only the last line can differ: pandas drops a
     final record whose quote is never closed, pyarrow keeps it.
     """
-    body = text.rstrip("\r\n")
-    last = body[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
     if '"' not in last:
         return True
     try:
@@ -370,35 +368,80 @@ BAD_LINE = "\x00too-many-fields\x00"
 
 def read_text_table(data: bytes) -> RawTable:
     """Decode, sniff and read a delimited text file (all cells as text)."""
+    fast = _read_utf8_fast(data)
+    if fast is not None:
+        grid, sep, encoding = fast
+        return _text_table(grid, sep, 0, encoding, None)
     text, encoding = decode_text(data)
-    bom = text.startswith("\ufeff")
-    if bom:
+    if text.startswith("\ufeff"):
         text = text[1:]
     _check_not_binary(text)
     if not text.strip():
         raise ImportProblem("The file is empty.")
     sep, skip, width = sniff_separator(text[:200_000])
-    grid = None
-    n_lf, n_cr = text.count("\n"), text.count("\r")
-    physical = max(n_lf, n_cr) + (0 if text.endswith(("\n", "\r")) else 1)
-    one_ending = n_lf == 0 or n_cr == 0 or (n_lf == n_cr and text.count("\r\n") == n_lf)
-    if skip == 0 and width >= 2 and one_ending:
-        # pyarrow's multi-threaded reader, kept only when it found one record per physical line
-        # (quoted line breaks, title lines and odd widths go to the pandas reader, which
-        # numbers records by line).
-        if encoding == "utf-8" and not bom:
-            utf8 = data
-        elif encoding == "utf-8-sig" and not bom:
-            utf8 = data[3:]
-        else:
-            utf8 = text.encode("utf-8")
-        grid = _read_csv_arrow(utf8, sep, skip, width)
-        if grid is not None and (physical != len(grid) or not _same_last_line(text, grid, sep, width)):
-            grid = None
-    if grid is None:
-        grid = _read_csv(text, sep, skip, width)
+    grid = _read_csv(text, sep, skip, width)
     if grid.empty:
         raise ImportProblem("The file is empty: no header line was found.")
+    physical = max(text.count("\n"), text.count("\r")) + (0 if text.endswith(("\n", "\r")) else 1)
+    return _text_table(grid, sep, skip, encoding, text if physical != skip + len(grid) else None)
+
+
+_HEAD_BYTES = 1_000_000  # enough for the 200,000-character sniffing sample
+
+
+def _read_utf8_fast(data: bytes) -> tuple[pd.DataFrame, str, str] | None:
+    """The grid of a plain UTF-8 file read by pyarrow, or None to use the general path.
+
+    Gives exactly what the general path (decode everything, pandas reader)
+    gives, without decoding the whole file: only its head is decoded (for the
+    binary check and the separator sniffing), pyarrow validates the UTF-8 of
+    the rest, and the result is kept only when it holds one record per
+    physical line. Files with title lines, one column, mixed line endings,
+    quoted line breaks or anything pyarrow refuses take the general path.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    payload, encoding = (data[3:], "utf-8-sig") if data.startswith(b"\xef\xbb\xbf") else (data, "utf-8")
+    head = payload[:_HEAD_BYTES]
+    if len(head) < len(payload):
+        cut = head.rfind(b"\n")  # a line end is never inside a multi-byte character
+        if cut < 0:
+            return None
+        head = head[: cut + 1]
+    try:
+        head_text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    whole = len(head) == len(payload)
+    if head_text.startswith("\ufeff") or not head_text.strip() or (not whole and len(head_text) < 200_000):
+        return None
+    _check_not_binary(head_text)
+    sep, skip, width = sniff_separator(head_text[:200_000])
+    if skip or width < 2:
+        return None
+    quoted, cr = b'"' in payload, b"\r" in payload
+    physical = None
+    if quoted or cr:
+        # Without quotes and carriage returns, records are lines by construction; otherwise count.
+        n_lf, n_cr = payload.count(b"\n"), payload.count(b"\r")
+        if n_lf and n_cr and not (n_lf == n_cr and payload.count(b"\r\n") == n_lf):
+            return None  # mixed line endings
+        physical = max(n_lf, n_cr) + (0 if payload.endswith((b"\n", b"\r")) else 1)
+    grid = _read_csv_arrow(payload, sep, 0, width)
+    if grid is None or (physical is not None and physical != len(grid)):
+        return None
+    if quoted:
+        end = len(payload)
+        while end and payload[end - 1] in b"\r\n":
+            end -= 1
+        start = max(payload.rfind(b"\n", 0, end), payload.rfind(b"\r", 0, end)) + 1
+        if not _same_last_line(payload[start:end].decode("utf-8"), grid, sep, width):
+            return None
+    return grid, sep, encoding
+
+
+def _text_table(grid: pd.DataFrame, sep: str, skip: int, encoding: str, multiline: str | None) -> RawTable:
+    """RawTable of a CSV grid (header line first); ``multiline``: the text when records span lines."""
     header = list(grid.iloc[0])
     frame = grid.iloc[1:].reset_index(drop=True)
     frame.columns = header_names(header)
@@ -411,10 +454,10 @@ def read_text_table(data: bytes) -> RawTable:
     if skip:
         warnings.append(f"Skipped {skip} title line(s) before the header (header is line {skip + 1}).")
     rows = np.arange(len(frame), dtype="int64") + skip + 2
-    if physical != skip + len(grid):
+    if multiline is not None:
         # Quoted values span lines: number records by the line they start on (a Python loop,
         # only for such files).
-        rows = _record_start_lines(text, sep, skip, len(frame), rows)
+        rows = _record_start_lines(multiline, sep, skip, len(frame), rows)
     return _drop_blank(RawTable(frame, rows, "csv", sep, encoding, None, 0, tuple(warnings)))
 
 
@@ -612,7 +655,7 @@ def read_raw(data: bytes, sheet: str | int | None = None, *, text_limit: int | N
     ``text_limit`` (bytes) reads only the beginning of a text file, cut at a
     line end: enough to preview its columns without parsing a large file.
     """
-    if not data or not data.strip():
+    if not data or data.isspace():  # isspace, not strip: no copy of a large file
         raise ImportProblem("The file is empty.")
     data = _unwrap(data)
     fmt = detect_format(data)

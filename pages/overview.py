@@ -20,7 +20,11 @@ if is_sample():
 tables = cached(describe_dataset, ds)
 c1, c2, c3 = st.columns(3)
 c1.metric("Transactions", f"{tables.loc[0, 'rows']:,}")
-c2.metric("Members seen", f"{ds.transactions['member_id'].nunique():,}")
+c2.metric(
+    "Members with a transaction",
+    f"{ds.transactions['member_id'].nunique():,}",
+    help="Distinct member ids in the transactions (members who never bought are only in the members table).",
+)
 c3.metric("Guest share of transactions", f"{cached(guest_share, ds):.1%}", help="Transactions with no member id / all transactions.")
 
 st.subheader("Tables in this dataset")
@@ -29,7 +33,10 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "table": st.column_config.TextColumn("Table"),
         "present": st.column_config.CheckboxColumn("Present"),
+        "rows": st.column_config.NumberColumn("Rows", format="localized"),
+        "optional_columns": st.column_config.TextColumn("Optional columns filled"),
         "first": st.column_config.DateColumn("First date"),
         "last": st.column_config.DateColumn("Last date"),
         "unlocks": st.column_config.TextColumn("Unlocks", width="large"),

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from loyalty import load_sample
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 
@@ -20,7 +22,8 @@ def test_app_starts_on_the_sample_program():
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Loyalty Lab"
     assert "Sample program" in at.caption[0].value
-    assert any("Transactions" == m.label for m in at.metric)
+    n = len(load_sample().transactions)
+    assert any(m.label == "Transactions" and m.value == f"{n:,}" for m in at.metric)
 
 
 @pytest.mark.parametrize("page", PAGES)
