@@ -237,9 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     table = run([parse_size(s) for s in args.sizes.split(",")], args.repeat, not args.no_pages)
-    fmt = table.copy()
-    fmt["transactions"] = fmt["transactions"].map(lambda n: f"{n:,}")
-    md = fmt.to_markdown(index=False, floatfmt=".3f") if _has_tabulate() else fmt.to_string(index=False)
+    md = to_markdown(table)
     print()
     print(md)
     print(f"\nmachine: {os.cpu_count()} cores, {_mem_total()}; total {time.perf_counter() - t0:.0f}s")
@@ -247,12 +245,16 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.out).write_text(md + "\n")
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def to_markdown(table: pd.DataFrame) -> str:
+    """The result table as Markdown (seconds to 3 decimals, MB to whole numbers)."""
+    head = "| transactions | task | seconds | peak extra MB | reference | ref seconds | ratio |"
+    lines = [head, "|---:|---|---:|---:|---|---:|---:|"]
+    for r in table.itertuples(index=False):
+        ref = "" if np.isnan(r.ref_seconds) else f"{r.ref_seconds:.3f}"
+        ratio = "" if np.isnan(r.ratio) else f"{r.ratio:.2f}"
+        lines.append(f"| {r.transactions:,} | {r.task} | {r.seconds:.3f} | {r.peak_extra_MB:.0f} | "
+                     f"{r.reference} | {ref} | {ratio} |")
+    return "\n".join(lines)
 
 
 def _mem_total() -> str:
