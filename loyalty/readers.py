@@ -29,6 +29,8 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
+from loyalty.parsing import arrow_strings, filled_cells
+
 
 class ImportProblem(ValueError):
     """A whole file cannot be imported (empty, not a table, no usable columns...).
@@ -326,6 +328,9 @@ def _read_csv_arrow(data: bytes, sep: str, skip: int, width: int) -> pd.DataFram
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
+            # The system allocator: pyarrow's default (mimalloc) is ~3x slower on a process's
+            # first large read here (fresh pages), and that first read is the common case.
+            memory_pool=pa.system_memory_pool(),
         )
     except (pa.ArrowException, ValueError, MemoryError):
         return None
@@ -487,7 +492,12 @@ def _drop_blank(raw: RawTable) -> RawTable:
     blank = np.ones(len(f), dtype=bool)
     for c in f.columns:
         col = f[c]
-        if col.dtype == "str" or pd.api.types.is_object_dtype(col.dtype):
+        arr = arrow_strings(col)
+        if arr is not None:
+            # Same test as below on the pyarrow strings, without building stripped copies:
+            # a cell strips to "" exactly when it is empty or all (Unicode) whitespace.
+            filled = filled_cells(arr)
+        elif col.dtype == "str" or pd.api.types.is_object_dtype(col.dtype):
             filled = col.notna().to_numpy() & (col.astype("str").str.strip() != "").fillna(False).to_numpy(
                 dtype=bool
             )
