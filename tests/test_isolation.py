@@ -88,3 +88,24 @@ def test_an_upload_is_never_written_to_disk(tmp_path, monkeypatch):
         if p.suffix in (".csv", ".parquet", ".xlsx", ".pkl", ".json", "") and p.stat().st_size < 5_000_000:
             assert marker.encode() not in p.read_bytes(), p
     tempfile.tempdir = None
+
+
+def test_fingerprint_sees_every_kind_of_change():
+    base = secret_dataset()
+    tx = base.transactions
+    variants = []
+    t = tx.copy()
+    t.loc[2, "member_id"] = ""  # a missing id becomes an empty string
+    variants.append(t)
+    t = tx.copy()
+    t.loc[0, "member_id"] = "SECRET-X"
+    variants.append(t)
+    t = tx.copy()
+    t.loc[1, "timestamp"] = pd.Timestamp("2025-01-05")
+    variants.append(t)
+    t = tx.assign(extra=pd.array([1, None, 3], dtype="Int64"))
+    variants.append(t)
+    prints = {Dataset(v).fingerprint for v in variants}
+    assert len(prints) == len(variants) and base.fingerprint not in prints
+    members = pd.DataFrame({"member_id": ["SECRET-1"], "enrolled_at": pd.to_datetime(["2024-01-01"])})
+    assert Dataset(tx, members=members).fingerprint != base.fingerprint
