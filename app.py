@@ -8,8 +8,6 @@ Run with ``streamlit run app.py``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
@@ -27,14 +25,7 @@ PAGES = [  # (file, title, url path); plain titles keep the navigation readable 
     ("pages/simulator.py", "What-if simulator", "simulator"),
     ("pages/report.py", "Report", "report"),
 ]
-HERE = Path(__file__).parent
-page = st.navigation(
-    [
-        st.Page(f, title=t, url_path=u, default=(u == "overview"))
-        for f, t, u in PAGES
-        if (HERE / f).exists()  # pages under construction stay hidden
-    ]
-)
+page = st.navigation([st.Page(f, title=t, url_path=u, default=(u == "overview")) for f, t, u in PAGES])
 current_dataset()  # the session's dataset: the sample program until an upload replaces it
 sidebar.render()
 with routed():
