@@ -7,21 +7,13 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from loyalty.schema import Dataset
+from tests.apptest import open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def open_page(dataset: Dataset | None = None, **params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if dataset is not None:
-        at.session_state["dataset"] = dataset
-    at.switch_page("pages/clv.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("clv.py", dataset, params)
 
 
 def test_clv_page_renders_on_the_sample():

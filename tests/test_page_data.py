@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_app_page
+
 ROOT = Path(__file__).resolve().parents[1]
 
 FRENCH = (
@@ -22,12 +24,7 @@ FRENCH = (
 
 
 def open_data_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/data.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("data.py")
 
 
 def upload(at: AppTest, kind: str, name: str, data: bytes, mime: str = "text/csv") -> AppTest:

@@ -10,22 +10,14 @@ from loyalty.inputs import ProgramInputs
 from loyalty.kpi_frame import default_period
 from loyalty.kpis import compute_kpis
 from loyalty.schema import Dataset
+from tests.apptest import open_app_page
 from ui.widgets import format_value
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def open_page(dataset: Dataset | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    if dataset is not None:
-        at.session_state["dataset"] = dataset
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("pages/kpis.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("kpis.py", dataset, params)
 
 
 def tiles(at: AppTest) -> dict[str, str]:

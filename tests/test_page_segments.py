@@ -4,16 +4,13 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_app_page
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/segments.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("segments.py")
 
 
 def test_segments_page_renders_and_publishes_segments():

@@ -11,19 +11,13 @@ from streamlit.testing.v1 import AppTest
 from loyalty.behaviour import BehaviourAssumptions
 from loyalty.rules import SAMPLE_RULES
 from loyalty.scenarios import decode_scenarios, encode_scenarios, presets
+from tests.apptest import open_app_page
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def open_page(url_sc: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if url_sc:
-        at.query_params["sc"] = url_sc
-    at.run()
-    at.switch_page("pages/simulator.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("simulator.py", params={"sc": url_sc} if url_sc else None)
 
 
 def table(at: AppTest):
