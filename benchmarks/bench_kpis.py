@@ -23,13 +23,13 @@ The ratio column (ours / DuckDB) is the figure that survives a noisy machine.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from benchmarks.timing import median_seconds
 from loyalty.kpi_frame import _build, default_period, prepare_kpi_frame
 from loyalty.kpi_series import monthly_series
 from loyalty.kpis import compute_kpis
@@ -124,15 +124,6 @@ FROM s LEFT JOIN n USING (month) LEFT JOIN p USING (month) ORDER BY s.month
 """
 
 
-def _median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--transactions", type=int, default=1_000_000)
@@ -153,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     # _build bypasses the per-dataset memo so each run pays the full preparation.
-    prep = _median_time(lambda: _build(ds), min(args.repeat, 3))
+    prep = median_seconds(lambda: _build(ds), min(args.repeat, 3))
     kf = prepare_kpi_frame(ds)
     start, end = default_period(kf)
     s, e = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
@@ -188,11 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     assert np.array_equal(ms["active_members"].to_numpy(), mref["active_members"].to_numpy())
 
     rows = [("prepare_kpi_frame (once per dataset, cached)", prep, float("nan"))]
-    k_ours = _median_time(lambda: compute_kpis(kf, start, end), args.repeat)
-    k_duck = _median_time(lambda: con.execute(KPI_SQL, params).df(), args.repeat)
+    k_ours = median_seconds(lambda: compute_kpis(kf, start, end), args.repeat)
+    k_duck = median_seconds(lambda: con.execute(KPI_SQL, params).df(), args.repeat)
     rows.append((f"compute_kpis {start:%Y-%m-%d}..{end:%Y-%m-%d}", k_ours, k_duck))
-    m_ours = _median_time(lambda: monthly_series(kf), args.repeat)
-    m_duck = _median_time(lambda: con.execute(MONTHLY_SQL).df(), args.repeat)
+    m_ours = median_seconds(lambda: monthly_series(kf), args.repeat)
+    m_duck = median_seconds(lambda: con.execute(MONTHLY_SQL).df(), args.repeat)
     rows.append(("monthly_series (all months)", m_ours, m_duck))
     rows.append(("compute_kpis x2 (period + previous) + monthly", 2 * k_ours + m_ours, 2 * k_duck + m_duck))
 
@@ -221,7 +212,7 @@ def _page_times(ds: Dataset, repeat: int) -> tuple[float, float]:
     first = time.perf_counter() - t0
     if at.exception:
         raise RuntimeError(at.exception[0].value)
-    return first, _median_time(at.run, repeat)
+    return first, median_seconds(at.run, repeat)
 
 
 if __name__ == "__main__":

@@ -21,15 +21,14 @@ Each row is the median of ``--repeat`` runs (single runs for the slow model rows
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from benchmarks.bench_kpis import synthetic_ledger
+from benchmarks.timing import median_seconds
 from loyalty.clv import (
     customer_value,
     fit_bgnbd,
@@ -52,15 +51,6 @@ SELECT member_id,
        count(*) FILTER (WHERE amount > 0 AND timestamp > $as_of - INTERVAL 90 DAY) AS purchases_90d
 FROM tx WHERE member_id IS NOT NULL AND timestamp <= $as_of GROUP BY member_id ORDER BY member_id
 """
-
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def simulate_bgnbd(n: int, r=0.5, alpha=5.0, a=0.8, b=2.5, p=6.0, q=4.0, v=15.0, seed=0) -> pd.DataFrame:
@@ -111,15 +101,15 @@ def _features_rows(add, repeat: int) -> None:
     as_of = tx["timestamp"].max()
     con = duckdb.connect()
     con.register("tx", tx)
-    ref = timed(lambda: con.execute(FEATURES_SQL, {"as_of": as_of}).df(), repeat)
+    ref = median_seconds(lambda: con.execute(FEATURES_SQL, {"as_of": as_of}).df(), repeat)
     n_tx = f"{len(tx):,} tx"
-    add("member_features (transactions only)", n_tx, timed(lambda: member_features(ds_tx, as_of), repeat),
+    add("member_features (transactions only)", n_tx, median_seconds(lambda: member_features(ds_tx, as_of), repeat),
         "DuckDB query", ref, "<= 2x DuckDB")
     add("member_features (+ members, ledger)", f"{n_tx} + {len(ledger):,} ledger",
-        timed(lambda: member_features(ds_full, as_of), repeat), "DuckDB query (tx only)", ref)
+        median_seconds(lambda: member_features(ds_full, as_of), repeat), "DuckDB query (tx only)", ref)
     mtx = tx[tx["member_id"].notna() & (tx["amount"] > 0)]
     add("rfm_summary (daily periods, weeks)", n_tx,
-        timed(lambda: rfm_summary(mtx, freq="D", freq_multiplier=7), repeat))
+        median_seconds(lambda: rfm_summary(mtx, freq="D", freq_multiplier=7), repeat))
     con.close()
 
 
@@ -137,8 +127,8 @@ def _model_rows(add, repeat: int) -> None:
     seg = segment(feats, kc.recommended)
     add(f"segment k={kc.recommended} (+ profile, names, stability)", n_m, time.perf_counter() - t0,
         note=f"stability ARI {seg.stability:.2f}; " + ", ".join(seg.names.values()))
-    add("rfm_scores", n_m, timed(lambda: rfm_scores(feats), repeat))
-    add("pca_2d (3,000-point sample)", n_m, timed(lambda: pca_2d(feats, seg.labels), repeat))
+    add("rfm_scores", n_m, median_seconds(lambda: rfm_scores(feats), repeat))
+    add("pca_2d (3,000-point sample)", n_m, median_seconds(lambda: pca_2d(feats, seg.labels), repeat))
     summary = member_rfm_summary(ds, 7)
     n_s = f"{len(summary):,} buyers"
     t0 = time.perf_counter()
@@ -147,7 +137,7 @@ def _model_rows(add, repeat: int) -> None:
     add("fit_bgnbd + fit_gamma_gamma (sample program)", n_s, time.perf_counter() - t0,
         note=f"r={bg.r:.3g} alpha={bg.alpha:.3g} a={bg.a:.3g} b={bg.b:.3g}; p={gg.p:.3g} q={gg.q:.3g} v={gg.v:.3g}")
     add("customer_value 12 months", n_s,
-        timed(lambda: customer_value(summary, bg, gg, 12, 0.3, 0.1), repeat))
+        median_seconds(lambda: customer_value(summary, bg, gg, 12, 0.3, 0.1), repeat))
 
 
 def _simulated_rows(add) -> None:

@@ -34,6 +34,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from benchmarks.timing import median_seconds
 from loyalty.simulation import SAMPLE_RULES, ExpiryPolicy, prepare, replay
 
 MIN_NS = 60 * 10**9
@@ -70,15 +71,6 @@ def synthetic(n_tx: int, n_members: int, seed: int = 0) -> tuple[pd.DataFrame, p
     return tx, rd
 
 
-def _time(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return float(np.median(out))
-
-
 def trailing_spend_floor(member: np.ndarray, minutes: np.ndarray, cents: np.ndarray, sort: bool) -> np.ndarray:
     """Bare numpy trailing-365-day spend per row: (sort +) cumsum + searchsorted."""
     if sort:
@@ -104,15 +96,15 @@ def bench(n_tx: int, repeat: int) -> list[dict]:
     t = time.perf_counter()
     replay(prep, replace(SAMPLE_RULES, qualification_days=180))
     rows.append(("replay inactivity+tiers (new window)", time.perf_counter() - t))
-    rows.append(("replay inactivity+tiers", _time(lambda: replay(prep, inact), repeat)))
-    rows.append(("replay fixed FIFO", _time(lambda: replay(prep, fixed), repeat)))
+    rows.append(("replay inactivity+tiers", median_seconds(lambda: replay(prep, inact), repeat)))
+    rows.append(("replay fixed FIFO", median_seconds(lambda: replay(prep, fixed), repeat)))
     code = pd.factorize(tx["member_id"])[0].astype(np.int64)
     minutes = tx["timestamp"].to_numpy().view(np.int64) // MIN_NS
     cents = np.round(tx["amount"].to_numpy() * 100).astype(np.int64)
     o = np.lexsort((minutes, code))
     sm, smin, sc = code[o], minutes[o], cents[o]
-    rows.append(("floor: trailing spend (sorted)", _time(lambda: trailing_spend_floor(sm, smin, sc, False), repeat)))
-    rows.append(("floor: trailing spend incl. sort", _time(lambda: trailing_spend_floor(code, minutes, cents, True), repeat)))
+    rows.append(("floor: trailing spend (sorted)", median_seconds(lambda: trailing_spend_floor(sm, smin, sc, False), repeat)))
+    rows.append(("floor: trailing spend incl. sort", median_seconds(lambda: trailing_spend_floor(code, minutes, cents, True), repeat)))
     return [{"transactions": n_tx, "members": n_members, "step": s, "seconds": round(v, 3)} for s, v in rows]
 
 
