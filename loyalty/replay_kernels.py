@@ -39,26 +39,32 @@ MAX_KEY = 2**62
 # ---------------------------------------------------------------------------
 # calendar
 # ---------------------------------------------------------------------------
-def add_months(t_ns: np.ndarray, months: int) -> np.ndarray:
-    """``t + pd.DateOffset(months=months)`` on int64 ns times.
+def _shifted_day_table(d0: int, n_days: int, months: int) -> np.ndarray:
+    """Day number of ``day + months`` calendar months for days ``d0 .. d0 + n_days - 1``.
 
-    Time of day is kept; the day of month is clipped to the target month's
-    length (Jan 31 + 1 month = Feb 28/29), exactly like pandas. A lookup table
-    over the days spanned keeps it one gather per element.
+    The day of month is clipped to the target month's length (Jan 31 + 1 month =
+    Feb 28/29), exactly like ``pd.DateOffset``.
     """
-    t_ns = np.asarray(t_ns, dtype=np.int64)
-    if t_ns.size == 0:
-        return t_ns.copy()
-    day = t_ns // DAY_NS
-    d0 = int(day.min())
-    days = np.arange(d0, int(day.max()) + 1).astype("datetime64[D]")
+    days = np.arange(d0, d0 + n_days).astype("datetime64[D]")
     month = days.astype("datetime64[M]")
     dom = (days - month.astype("datetime64[D]")).astype(np.int64)
     target = month + months
     start = target.astype("datetime64[D]").astype(np.int64)
     length = (target + 1).astype("datetime64[D]").astype(np.int64) - start
-    lut = start + np.minimum(dom, length - 1)
-    return lut[day - d0] * DAY_NS + (t_ns - day * DAY_NS)
+    return start + np.minimum(dom, length - 1)
+
+
+def add_months(t_ns: np.ndarray, months: int) -> np.ndarray:
+    """``t + pd.DateOffset(months=months)`` on int64 ns times.
+
+    Time of day is kept; the day of month is clipped like pandas. A lookup table
+    over the days spanned keeps it one gather per element.
+    """
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    if t_ns.size == 0:
+        return t_ns.copy()
+    day_rel, d0, tod = split_days(t_ns)
+    return deadlines_from_days(day_rel, d0, tod, months, 0)
 
 
 def deadlines(t_ns: np.ndarray, months: int, grace_days: int) -> np.ndarray:
@@ -77,13 +83,7 @@ def deadlines_from_days(day_rel: np.ndarray, d0: int, tod: np.ndarray, months: i
     """:func:`deadlines` from :func:`split_days` output: one table lookup per element."""
     if day_rel.size == 0:
         return tod.copy()
-    days = np.arange(d0, d0 + int(day_rel.max()) + 1).astype("datetime64[D]")
-    month = days.astype("datetime64[M]")
-    dom = (days - month.astype("datetime64[D]")).astype(np.int64)
-    target = month + months
-    start = target.astype("datetime64[D]").astype(np.int64)
-    length = (target + 1).astype("datetime64[D]").astype(np.int64) - start
-    lut = (start + np.minimum(dom, length - 1) + grace_days) * DAY_NS
+    lut = (_shifted_day_table(d0, int(day_rel.max()) + 1, months) + grace_days) * DAY_NS
     return lut[day_rel] + tod
 
 
