@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.timing import median_seconds
-from loyalty.kpi_frame import _build, default_period, prepare_kpi_frame
-from loyalty.kpi_series import monthly_series
 from loyalty.kpis import compute_kpis
+from loyalty.kpis.frame import _build, default_period, prepare_kpi_frame
+from loyalty.kpis.series import monthly_series
 from loyalty.schema import Dataset
 from sample_data.generate import generate_program, n_members_for
 
@@ -102,7 +102,7 @@ SELECT
   (SELECT sum(points) FILTER (event = 'earn' AND timestamp >= $s) FROM l) AS points_issued,
   (SELECT -sum(points) FILTER (event = 'redeem' AND timestamp >= $s) FROM l) AS points_redeemed,
   (SELECT -sum(points) FILTER (event = 'expire' AND timestamp >= $s) FROM l) AS points_expired,
-  (SELECT sum(points) FROM l) AS outstanding_points,
+  (SELECT sum(points) FROM l) AS points_outstanding,
   (SELECT 100.0 * (count(*) FILTER (nps_score >= 9) - count(*) FILTER (nps_score <= 6)) / count(*)
      FROM srv WHERE date >= $s AND date < $e) AS nps
 """
@@ -119,7 +119,7 @@ p AS (SELECT date_trunc('month', timestamp) AS month,
              -sum(points) FILTER (event = 'expire') AS points_expired,
              sum(points) AS net FROM led GROUP BY 1)
 SELECT s.*, n.new_members, p.points_issued, p.points_redeemed, p.points_expired,
-       sum(p.net) OVER (ORDER BY s.month) AS outstanding_points
+       sum(p.net) OVER (ORDER BY s.month) AS points_outstanding
 FROM s LEFT JOIN n USING (month) LEFT JOIN p USING (month) ORDER BY s.month
 """
 
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         "points_issued",
         "points_redeemed",
         "points_expired",
-        "outstanding_points",
+        "points_outstanding",
         "nps",
     ):
         want = ref["retained"] / ref["prev_active"] if key == "retention_rate" else ref[key]

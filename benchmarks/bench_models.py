@@ -36,9 +36,9 @@ from loyalty.clv import (
     member_rfm_summary,
     rfm_summary,
 )
-from loyalty.features import member_features
+from loyalty.members.features import member_features
+from loyalty.members.segmentation import choose_k, pca_2d, rfm_scores, segment
 from loyalty.schema import Dataset
-from loyalty.segmentation import choose_k, pca_2d, rfm_scores, segment
 from sample_data.generate import generate_program, n_members_for
 
 FEATURES_SQL = """

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.timing import median_seconds
-from loyalty.simulation import SAMPLE_RULES, ExpiryPolicy, prepare, replay
+from loyalty.simulator import SAMPLE_RULES, ExpiryPolicy, prepare, replay
 
 MIN_NS = 60 * 10**9
 DAY_MIN = 1440

@@ -132,14 +132,14 @@ def _bench_size(size: int, add, tmp: Path, repeat: int, pages: bool) -> None:
     import duckdb
 
     from benchmarks.bench_kpis import synthetic_ledger
-    from loyalty.features import member_features
     from loyalty.ingest import load_table
-    from loyalty.kpi_frame import default_period, prepare_kpi_frame
-    from loyalty.kpi_series import monthly_series
     from loyalty.kpis import compute_kpis
-    from loyalty.rules import SAMPLE_RULES, ExpiryPolicy
+    from loyalty.kpis.frame import default_period, prepare_kpi_frame
+    from loyalty.kpis.series import monthly_series
+    from loyalty.members.features import member_features
     from loyalty.schema import Dataset
-    from loyalty.simulation import prepare, redemptions_from_ledger, replay
+    from loyalty.simulator import prepare, redemptions_from_ledger, replay
+    from loyalty.simulator.rules import SAMPLE_RULES, ExpiryPolicy
     from sample_data.generate import generate_program, n_members_for
 
     print(f"== {size:,} transactions", flush=True)
@@ -198,7 +198,7 @@ def _bench_size(size: int, add, tmp: Path, repeat: int, pages: bool) -> None:
 
 def _models(add, size, feats, tx, repeat) -> None:
     try:
-        from loyalty.segmentation import choose_k, segment
+        from loyalty.members.segmentation import choose_k, segment
     except ImportError:
         return
     from loyalty.clv import fit_bgnbd, fit_gamma_gamma, rfm_summary

@@ -1,15 +1,100 @@
-"""Loyalty Lab domain package (pure pandas/numpy; never imports streamlit)."""
+"""Loyalty Lab's domain package: pure pandas/numpy/scikit-learn/scipy, never imports streamlit.
 
-from loyalty.rules import SAMPLE_RULES, ExpiryPolicy, RewardRules, RulesError, Tier
+The public API, by job (each subpackage's ``__init__`` says what lives there):
+
+* ``ingest`` -- exports (bytes) to canonical tables, with a report of every row not used;
+* ``kpis`` -- every program KPI for a period, monthly series, points flows;
+* ``members`` -- member features, K-means segmentation, RFM;
+* ``clv`` -- classic CLV, BG/NBD + Gamma-Gamma, customer value, holdout check;
+* ``simulator`` -- reward rules, the exact replay of history under them, scenarios;
+* ``economics`` -- breakage and the points liability;
+* ``report`` -- the strategy report (HTML and Excel);
+* ``spark`` -- the same analyses on Apache Spark.
+
+Shared leaves: ``schema`` (the canonical tables and :class:`Dataset`), ``metrics`` (the
+metric registry: every metric's label, unit, direction and definition), ``periods``,
+``export`` (Excel-safe exports), ``inputs`` (program inputs such as the point value).
+"""
+
+from loyalty.clv import (
+    CLVModels,
+    ModelError,
+    calibration_holdout,
+    clv_simple,
+    customer_value,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    fit_models,
+    rfm_summary,
+)
+from loyalty.economics import exit_mix_breakage, points_liability
+from loyalty.export import to_csv_bytes, to_excel_bytes
+from loyalty.ingest import ImportProblem, LoadResult, build_dataset, load_table
+from loyalty.inputs import ProgramInputs
+from loyalty.kpis import compute_kpi_table, compute_kpis, kpi_table, monthly_series
+from loyalty.members import choose_k, member_features, rfm_scores, segment
+from loyalty.metrics import FEATURES, METRICS, Metric
+from loyalty.report import build_report
 from loyalty.sample import load_sample
 from loyalty.schema import Dataset
+from loyalty.simulator import (
+    SAMPLE_RULES,
+    BehaviourAssumptions,
+    ExpiryPolicy,
+    RewardRules,
+    RulesError,
+    Tier,
+    compare,
+    infer_baseline_rules,
+    prepare,
+    presets,
+    replay,
+    sensitivity,
+)
 
 __all__ = [
+    "FEATURES",
+    "METRICS",
     "SAMPLE_RULES",
+    "BehaviourAssumptions",
+    "CLVModels",
     "Dataset",
     "ExpiryPolicy",
+    "ImportProblem",
+    "LoadResult",
+    "Metric",
+    "ModelError",
+    "ProgramInputs",
     "RewardRules",
     "RulesError",
     "Tier",
+    "build_dataset",
+    "build_report",
+    "calibration_holdout",
+    "choose_k",
+    "clv_simple",
+    "compare",
+    "compute_kpi_table",
+    "compute_kpis",
+    "customer_value",
+    "exit_mix_breakage",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "fit_models",
+    "infer_baseline_rules",
+    "kpi_table",
     "load_sample",
+    "load_table",
+    "member_features",
+    "monthly_series",
+    "points_liability",
+    "prepare",
+    "presets",
+    "replay",
+    "rfm_scores",
+    "rfm_summary",
+    "segment",
+    "sensitivity",
+    "to_csv_bytes",
+    "to_excel_bytes",
 ]

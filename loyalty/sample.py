@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from loyalty.rules import SAMPLE_RULES
 from loyalty.schema import SPECS, Dataset, canonical_dtype
+from loyalty.simulator.rules import SAMPLE_RULES
 
 __all__ = ["SAMPLE_DIR", "SAMPLE_NAME", "SAMPLE_RULES", "load_sample"]
 

@@ -27,6 +27,8 @@ TableKind = Literal["transactions", "members", "ledger", "surveys", "costs"]
 #: Ledger events. Canonical ledger ``points`` are *signed*: earn > 0,
 #: redeem < 0, expire < 0, adjust either sign.
 LEDGER_EVENTS: tuple[str, ...] = ("earn", "redeem", "expire", "adjust")
+#: Integer code of each ledger event (its position in :data:`LEDGER_EVENTS`).
+EVENT_CODES: dict[str, int] = {e: i for i, e in enumerate(LEDGER_EVENTS)}
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ LEDGER = TableSpec(
     (
         Column("member_id", "id", "Loyalty member id.", True),
         Column("timestamp", "datetime", "When the points moved.", True),
-        Column("event", "event", "One of earn, redeem, expire, adjust.", True),
+        Column("event", "event", "One of " + ", ".join(LEDGER_EVENTS) + ".", True),
         Column(
             "points",
             "points",

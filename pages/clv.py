@@ -3,19 +3,30 @@
 import pandas as pd
 import streamlit as st
 
-from loyalty.clv import clv_by_segment, clv_simple, default_calibration_end, p_alive_matrix
+from loyalty.clv import (
+    PERIOD_DAYS,
+    clv_by_segment,
+    clv_simple,
+    clv_summary,
+    default_calibration_end,
+    fit_diagnostics,
+    p_alive_matrix,
+    parameter_table,
+    top_members,
+)
+from loyalty.metrics import METRICS
 from ui import cache, model_charts
 from ui.state import (
+    CLV_DISCOUNT,
+    CLV_HORIZON,
+    clv_view,
     current_dataset,
     current_segments,
     program_inputs,
-    query_param,
     segment_filter,
     set_query_param,
 )
-from ui.widgets import download_table, kpi_tile, page_header, show_problem
-
-PERIOD_DAYS = 7  # model time unit: weeks, as in the literature (same-day purchases merged)
+from ui.widgets import download_table, metric_tile, page_header, show_problem
 
 page_header(
     "Customer value (CLV)",
@@ -28,50 +39,39 @@ cur = inp.currency
 if ds.member_transactions.empty:
     show_problem("This dataset has no member transactions, so there is no customer value to estimate.")
     st.stop()
-fp = ds.fingerprint
-
-
-def _url_number(name: str, default: float, lo: float, hi: float) -> float:
-    try:
-        return min(max(float(query_param(name, str(default))), lo), hi)
-    except ValueError:
-        return default
 
 
 # --- inputs (horizon and discount kept in the URL; margin defaults to the sidebar's) --------------
 c1, c2, c3 = st.columns(3)
-if "clv_horizon" not in st.session_state:
-    st.session_state["clv_horizon"] = int(_url_number("clv_h", 12, 1, 60))
-if "clv_discount" not in st.session_state:
-    st.session_state["clv_discount"] = _url_number("clv_d", 10.0, 0.0, 50.0)
-horizon = int(c1.slider("Horizon (months)", 1, 60, key="clv_horizon", help="How far ahead value is counted."))
+url_horizon, url_discount = clv_view()
+st.session_state.setdefault("clv_horizon", url_horizon)
+st.session_state.setdefault("clv_discount", url_discount)
+horizon = int(c1.slider("Horizon (months)", CLV_HORIZON[2], CLV_HORIZON[3], key="clv_horizon",
+                        help="How far ahead value is counted."))
 discount = c2.number_input(
-    "Annual discount rate (%)", 0.0, 50.0, step=0.5, key="clv_discount",
+    "Annual discount rate (%)", CLV_DISCOUNT[2], CLV_DISCOUNT[3], step=0.5, key="clv_discount",
     help="Future margin is discounted monthly at (1 + rate)^(1/12) - 1.",
 )
 margin_pct = c3.number_input(
     "Gross margin (%)", 0.0, 100.0, value=float(round(inp.gross_margin * 100, 2)), step=1.0,
     help="Default: the gross margin set in the sidebar. CLV = margin x expected spend.",
 )
-set_query_param("clv_h", horizon)
-set_query_param("clv_d", f"{discount:g}")
+set_query_param(CLV_HORIZON[0], horizon)
+set_query_param(CLV_DISCOUNT[0], f"{discount:g}")
 margin = margin_pct / 100
 members_filter = segment_filter()
 if members_filter is not None:
     st.caption(f"Sidebar segment filter: showing {len(members_filter):,} members of the chosen segments.")
 
 # --- classic CLV ------------------------------------------------------------------------------------
-st.subheader("Classic CLV")
-feats = cache.member_features(ds, fp)
+st.subheader(METRICS["classic_clv"].label)
+feats = cache.member_features(ds)
 seg = current_segments()
 labels = seg[0].map(seg[1]) if seg is not None else None
 simple = clv_simple(feats, labels, margin=margin)
 st.caption(
-    "CLV = AOV x purchases per year x expected lifespan x margin. AOV = net spend / purchases; purchases per year = "
-    "purchases / member-years of tenure; annual churn = members whose last purchase is 1-2 years old / members "
-    "older than a year who bought in the last 2 years; lifespan = 1 / churn (capped at "
-    f"{simple.lifespan_cap_years:g} years). A quick benchmark: it ignores who is still active. (The KPI dashboard's "
-    "simple CLV uses the chosen period's retention instead of this whole-history snapshot.)"
+    METRICS["classic_clv"].formula
+    + f" (The KPI dashboard's {METRICS['revenue_clv_period'].label} uses the chosen period's retention instead.)"
 )
 st.dataframe(
     simple.table,
@@ -88,48 +88,29 @@ st.dataframe(
 # --- probabilistic CLV ------------------------------------------------------------------------------
 st.subheader("Probabilistic CLV (BG/NBD + Gamma-Gamma)")
 with st.spinner("Fitting the purchase and spend models…"):
-    models, error = cache.clv_models(ds, fp, PERIOD_DAYS)
+    models, error = cache.clv_models(ds, PERIOD_DAYS)
 if models is None:
     show_problem(f"The probabilistic model could not be fitted: {error} The classic CLV above still applies.")
     st.stop()
-values = cache.clv_values(ds, fp, PERIOD_DAYS, horizon, margin, discount / 100)
+values = cache.clv_values(ds, PERIOD_DAYS, horizon, margin, discount / 100)
 for note in models.notes:
     st.warning(note, icon="⚠️")
 shown = values if members_filter is None else values[values.index.isin(members_filter)]
 if shown.empty:
     st.info("No modelled member in the chosen segments (members need at least one purchase).")
     st.stop()
-one_time = shown["one_time_buyer"]
-k1, k2, k3, k4 = st.columns(4)
-with k1:
-    kpi_tile("Total CLV", shown["clv"].sum(), fmt="money", currency=cur,
-             help=f"Sum over members of expected margin in the next {horizon} months, discounted.")
-with k2:
-    kpi_tile("Mean CLV per member", shown["clv"].mean(), fmt="money", currency=cur,
-             help="Total CLV / members with at least one purchase.")
-with k3:
-    kpi_tile("Mean P(alive), repeat buyers", shown.loc[~one_time, "p_alive"].mean(), fmt="pct",
-             help="BG/NBD probability the member has not dropped out, averaged over repeat buyers. The model "
-             "assumes drop-out happens right after a repeat purchase, so one-time buyers always have P(alive) = 1.")
-with k4:
-    kpi_tile("One-time buyers", one_time.mean(), fmt="pct",
-             help="Share of members with a single purchase day: their value rests on the population averages.")
+summary = clv_summary(shown).iloc[0]
+for col, key in zip(st.columns(4), ("total_clv", "mean_clv", "p_alive_repeat", "one_time_share"), strict=True):
+    with col:
+        metric_tile(METRICS[key], summary[key], currency=cur)
 st.caption(
     f"{len(shown):,} members with a purchase. Purchase model fitted on weekly periods, same-day purchases merged. "
     "One-time buyers are flagged in the tables and the download: their CLV is a population-level guess."
 )
 with st.expander("Model parameters"):
     b, g = models.bgnbd, models.gamma_gamma
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "parameter": ["r", "alpha", "a", "b", "log-likelihood", "p", "q", "v", "log-likelihood"],
-                "model": ["BG/NBD"] * 5 + ["Gamma-Gamma"] * 4,
-                "value": [b.r, b.alpha, b.a, b.b, b.log_likelihood, g.p, g.q, g.v, g.log_likelihood],
-            }
-        ),
-        hide_index=True,
-    )
+    st.dataframe(parameter_table(models), hide_index=True)
+    st.dataframe(fit_diagnostics(models), hide_index=True)
     st.caption(
         f"BG/NBD on {b.n_customers:,} members (purchase rate ~ Gamma(r, alpha) per week, drop-out after a purchase "
         f"~ Beta(a, b)); Gamma-Gamma on {g.n_customers:,} repeat buyers (spend-frequency correlation "
@@ -144,9 +125,8 @@ c2.altair_chart(model_charts.p_alive_heatmap(matrix, "weeks"), width="stretch")
 c2.caption("For a member who first bought at the start of the data: recent, frequent buyers are most likely active.")
 
 st.markdown("**Top members by CLV**")
-top = shown.nlargest(20, "clv").reset_index().rename(columns={"customer_id": "member_id"})
 st.dataframe(
-    top[["member_id", "clv", "p_alive", "expected_purchases", "expected_spend", "frequency", "one_time_buyer"]],
+    top_members(shown, 20),
     hide_index=True,
     width="stretch",
     column_config={
@@ -182,18 +162,15 @@ cal_end = st.date_input(
 )
 if st.toggle("Run the check", key="clv_run_check"):
     with st.spinner("Refitting on the calibration window…"):
-        check, err = cache.clv_calibration(ds, fp, str(cal_end), str(pd.Timestamp(last)), PERIOD_DAYS)
+        check, err = cache.clv_calibration(ds, str(cal_end), str(pd.Timestamp(last)), PERIOD_DAYS)
     if check is None:
         show_problem(f"The check could not run: {err}")
     else:
-        k1, k2, k3 = st.columns(3)
-        with k1:
-            kpi_tile("Actual holdout purchases", check.actual_total, fmt="int")
-        with k2:
-            kpi_tile("Predicted", check.predicted_total, fmt="int")
-        with k3:
-            kpi_tile("Total error", check.total_pct_error, fmt="pct",
-                     help="(predicted - actual) / actual, over all members first seen in the calibration window.")
+        figures = {"holdout_actual": check.actual_total, "holdout_predicted": check.predicted_total,
+                   "holdout_error": check.total_pct_error}
+        for col, (key, value) in zip(st.columns(3), figures.items(), strict=True):
+            with col:
+                metric_tile(METRICS[key], value)
         st.altair_chart(model_charts.calibration_chart(check.table), width="stretch")
         st.caption(
             f"Mean absolute error per member: {check.mae:.2f} purchases over {check.holdout_periods:.0f} weeks. "

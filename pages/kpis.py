@@ -5,26 +5,19 @@ import math
 import pandas as pd
 import streamlit as st
 
-from loyalty.kpi_defs import GROUPS, INVERSE_KPIS, KPI_DEFINITIONS
-from loyalty.kpi_frame import previous_period
-from loyalty.kpi_series import (
-    cohort_basis,
-    cohort_retention,
+from loyalty.kpis import kpi_notes, kpi_table
+from loyalty.kpis.series import (
     filter_members,
-    filter_options,
     member_guest_comparison,
-    monthly_series,
-    points_balance_distribution,
     redeemer_comparison,
-    tier_distribution,
 )
-from loyalty.kpis import compute_kpis, kpi_notes, kpi_table
-from ui import charts
-from ui.cache import cached, cached_filtered
+from loyalty.metrics import KPI_GROUPS, METRICS, group_keys
+from loyalty.periods import previous_period
+from ui import cache, charts
 from ui.state import current_dataset, program_inputs, query_param, segment_filter, set_query_param
 from ui.widgets import (
     download_table,
-    kpi_tile,
+    metric_tile,
     missing_table_notice,
     page_header,
     period_picker,
@@ -61,7 +54,7 @@ c_prev.caption(
 )
 
 # --- member filters (tier/channel/region when present; kept in the URL) ---------------------
-options = cached(filter_options, ds)
+options = cache.filter_options(ds)
 chosen: dict[str, list[str]] = {}
 if options:
     fcols = st.columns(len(options))
@@ -85,40 +78,28 @@ if members_filter is not None:
 # --- KPIs -----------------------------------------------------------------------------------
 kw = dict(point_value=inp.point_value, margin=inp.gross_margin, monthly_platform_cost=inp.monthly_platform_cost)
 with st.spinner("Computing KPIs…"):
-    cur = cached_filtered(compute_kpis, ds, members_filter, str(start), str(end), **kw)
-    prev = cached_filtered(compute_kpis, ds, members_filter, str(p_start.date()), str(p_end.date()), **kw)
+    cur = cache.compute_kpis(ds, str(start), str(end), members_filter=members_filter, **kw)
+    prev = cache.compute_kpis(ds, str(p_start.date()), str(p_end.date()), members_filter=members_filter, **kw)
 notes = kpi_notes(ds, end, cur, members_filter=members_filter)
 missing = set(ds.missing())
-_FMT = {"num": "float", "years": "float"}
 
 
 def _tile(key: str) -> None:
-    d = KPI_DEFINITIONS[key]
-    value, before = cur.get(key, math.nan), prev.get(key, math.nan)
-    fmt = _FMT.get(d.unit, d.unit)
-    if key == "csat":  # a 1-5 mean, not a signed index like NPS
-        fmt = "float"
-    if fmt == "pct" or fmt == "score":
-        delta, delta_fmt = value - before, fmt  # percentage points / index points
-    else:
-        delta = (value - before) / abs(before) if before else math.nan  # relative change
-        delta_fmt = "pct"
-    help_text = d.formula
-    if math.isnan(value) and d.needs in missing:
-        help_text += f"\n\nNeeds the {d.needs} table: upload it on the Data page."
-    kpi_tile(d.label, value, fmt=fmt, delta=delta, delta_fmt=delta_fmt, help=help_text,
-             inverse=key in INVERSE_KPIS, currency=cur_sym)
+    m = METRICS[key]
+    value = cur.get(key, math.nan)
+    extra = f"Needs the {m.needs} table: upload it on the Data page." if math.isnan(value) and m.needs in missing else ""
+    metric_tile(m, value, prev.get(key, math.nan), currency=cur_sym, help_extra=extra)
 
 
 GROUP_NOTES = {"Points": notes["breakage"], "Value": notes["roi"] + " " + notes["clv"]}
-for group in GROUPS:
-    keys = [k for k, d in KPI_DEFINITIONS.items() if d.group == group]
+for group in KPI_GROUPS:
+    keys = group_keys(group)
     st.subheader(group)
     for i in range(0, len(keys), 4):
         for col, key in zip(st.columns(4), keys[i : i + 4], strict=False):
             with col:
                 _tile(key)
-    needs = {KPI_DEFINITIONS[k].needs for k in keys if math.isnan(cur.get(k, math.nan))}
+    needs = {METRICS[k].needs for k in keys if math.isnan(cur.get(k, math.nan))}
     for kind in sorted(needs & missing):
         if not (kind == "ledger" and not math.isnan(cur["points_issued"])):
             missing_table_notice(kind)
@@ -132,7 +113,7 @@ download_table(table, f"kpis_{start}_{end}", label="KPI table", key="dl_kpi_tabl
 
 # --- charts ---------------------------------------------------------------------------------
 st.subheader("Trends and breakdowns")
-monthly = cached_filtered(monthly_series, ds, members_filter, str(start), str(end))
+monthly = cache.monthly_series(ds, str(start), str(end), members_filter=members_filter)
 tabs = st.tabs(["Sales & members", "Points", "Cohorts", "Tiers & balances", "Comparisons"])
 
 
@@ -150,27 +131,27 @@ with tabs[0]:
         _chart(charts.new_members_chart(monthly), monthly[["month", "new_members", "members_total",
                "member_growth_rate"]], "monthly_new_members")
 with tabs[1]:
-    pts = monthly[["month", "points_issued", "points_redeemed", "points_expired", "outstanding_points"]]
+    pts = monthly[["month", "points_issued", "points_redeemed", "points_expired", "points_outstanding"]]
     if pts["points_issued"].isna().all() and pts["points_redeemed"].isna().all():
         missing_table_notice("ledger")
     else:
         _chart(charts.points_flow_chart(pts), pts, "monthly_points")
-        _chart(charts.outstanding_chart(pts), pts[["month", "outstanding_points"]], "monthly_outstanding_points")
+        _chart(charts.outstanding_chart(pts), pts[["month", "points_outstanding"]], "monthly_points_outstanding")
 with tabs[2]:
-    basis = cached(cohort_basis, ds)
-    cohorts = cached_filtered(cohort_retention, ds, members_filter)
+    basis = cache.cohort_basis(ds)
+    cohorts = cache.cohort_retention(ds, members_filter=members_filter)
     st.caption(f"Cohort = {basis}; cell = share of the cohort with >= 1 purchase that month (month 0 = joining month).")
     if cohorts.empty:
         st.info("No cohorts to show for this selection.")
     else:
         _chart(charts.cohort_heatmap(cohorts, basis), cohorts, "cohort_retention")
 with tabs[3]:
-    tiers = cached_filtered(tier_distribution, ds, members_filter)
+    tiers = cache.tier_distribution(ds, members_filter=members_filter)
     if tiers.empty:
         missing_table_notice("members") if ds.members is None else st.info("The members table has no tier column.")
     else:
         _chart(charts.share_bar_chart(tiers, "tier", "Members by current tier", "Tier"), tiers, "tier_distribution")
-    bal = cached_filtered(points_balance_distribution, ds, members_filter, str(end))
+    bal = cache.points_balance_distribution(ds, str(end), members_filter=members_filter)
     if bal.empty:
         missing_table_notice("ledger")
     else:

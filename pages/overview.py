@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from loyalty.summary import describe_dataset, guest_share
-from ui.cache import cached
+from ui import cache
 from ui.state import current_dataset, is_sample
 from ui.widgets import missing_table_notice, page_header
 
@@ -17,7 +16,7 @@ if is_sample():
         icon="ℹ️",
     )
 
-tables = cached(describe_dataset, ds)
+tables = cache.describe_dataset(ds)
 c1, c2, c3 = st.columns(3)
 c1.metric("Transactions", f"{tables.loc[0, 'rows']:,}")
 c2.metric(
@@ -25,7 +24,7 @@ c2.metric(
     f"{ds.transactions['member_id'].nunique():,}",
     help="Distinct member ids in the transactions (members who never bought are only in the members table).",
 )
-c3.metric("Guest share of transactions", f"{cached(guest_share, ds):.1%}", help="Transactions with no member id / all transactions.")
+c3.metric("Guest share of transactions", f"{cache.guest_share(ds):.1%}", help="Transactions with no member id / all transactions.")
 
 st.subheader("Tables in this dataset")
 st.dataframe(

@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from loyalty.report_sections import PERIOD_DAYS, ReportSegments, scenarios_json
-from loyalty.rules import RulesError
-from loyalty.scenarios import decode_scenarios
-from loyalty.segmentation import DEFAULT_COLUMNS, rename
+from loyalty.clv import PERIOD_DAYS
+from loyalty.members.segmentation import DEFAULT_COLUMNS, rename
+from loyalty.report.sections import ReportSegments
+from loyalty.simulator import decode_scenarios
+from loyalty.simulator.rules import RulesError
 from ui import cache
 from ui.scenario_editor import scenarios as editor_scenarios
 from ui.state import (
+    clv_view,
     current_dataset,
     current_scenarios,
     current_segments,
@@ -42,15 +44,8 @@ start, end = period_picker(
 )
 
 
-def _url_number(name: str, default: float, lo: float, hi: float) -> float:
-    try:
-        return min(max(float(query_param(name, str(default))), lo), hi)
-    except ValueError:
-        return default
-
-
-horizon = int(_url_number("clv_h", 12, 1, 60))
-discount = _url_number("clv_d", 10.0, 0.0, 50.0) / 100
+horizon, discount_pct = clv_view()
+discount = discount_pct / 100
 
 # --- what goes in ------------------------------------------------------------------------------------
 published = current_segments()
@@ -105,26 +100,25 @@ st.caption(
 
 def _segments() -> ReportSegments:
     """The session's segmentation (full profile when it is the default-feature K-means), else the recommended one."""
-    feats = cache.member_features(ds, fp)
+    feats = cache.member_features(ds)
     cols = tuple(c for c in DEFAULT_COLUMNS if c in feats.columns)
     source = "Segmentation chosen on the Segments page"
     if published is not None:
         labels, names = published
         try:
-            base = cache.segmentation(ds, fp, len(names), cols)
+            base = cache.segmentation(ds, len(names), cols)
         except ValueError:
             base = None
         if base is not None and base.labels.equals(labels):
             return ReportSegments.from_segmentation(rename(base, names), source)
         return ReportSegments.from_labels(feats, labels, names, source)
-    kc = cache.k_choice(ds, fp, cols)
-    return ReportSegments.from_segmentation(cache.segmentation(ds, fp, kc.recommended, cols),
+    kc = cache.k_choice(ds, cols)
+    return ReportSegments.from_segmentation(cache.segmentation(ds, kc.recommended, cols),
                                             f"Recommended segmentation: {kc.reason}")
 
 
-inputs_t = (inp.point_value, inp.gross_margin, inp.monthly_platform_cost, inp.currency)
-args = (str(start), str(end), inputs_t, (horizon, discount), segments_key, scenarios_json(scen_rules), pseudo)
-build_key = (fp, *args)
+args = (str(start), str(end), inp, (horizon, discount), segments_key, tuple(scen_rules) or None, pseudo)
+build_key = (fp, ds.name, *args)
 
 if st.button("Build report", type="primary", key="report_build"):
     try:
@@ -132,9 +126,9 @@ if st.button("Build report", type="primary", key="report_build"):
             st.write("Member features and segments…")
             segs = _segments()
             st.write("Customer value models…")
-            cache.clv_models(ds, fp, PERIOD_DAYS)
+            cache.clv_models(ds, PERIOD_DAYS)
             st.write("KPIs, scenario replays, charts and the Excel workbook…")
-            cache.report_files(ds, fp, *args, _segments_fn=lambda: segs)
+            cache.report_files(ds, *args, _segments=lambda: segs)
             status.update(label="Report ready", state="complete", expanded=False)
     except ValueError as exc:  # bad rules or data the engines refuse: say why, no traceback
         show_problem(f"The report could not be built: {exc}")
@@ -143,7 +137,7 @@ if st.button("Build report", type="primary", key="report_build"):
 
 if st.session_state.get("report_key") == build_key:
     with st.spinner("Preparing the files…"):  # a cache hit unless the entry expired
-        html, xlsx = cache.report_files(ds, fp, *args, _segments_fn=_segments)
+        html, xlsx = cache.report_files(ds, *args, _segments=_segments)
     stem = f"loyalty_report_{start}_{end}"
     c1, c2 = st.columns(2)
     c1.download_button("⬇ HTML report", data=html, file_name=f"{stem}.html", mime="text/html",

@@ -5,13 +5,19 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from loyalty.features import FEATURE_HELP
-from loyalty.segmentation import DEFAULT_COLUMNS, crosstab, rename
+from loyalty.members import (
+    DEFAULT_COLUMNS,
+    MIN_MEMBERS,
+    crosstab,
+    rename,
+    segment_means,
+    segment_table,
+    stability_level,
+)
+from loyalty.metrics import FEATURES
 from ui import cache, model_charts
 from ui.state import current_dataset, query_param, set_query_param, set_segments
 from ui.widgets import download_table, md_escape, page_header, show_problem
-
-MIN_MEMBERS = 30
 
 page_header(
     "Segments",
@@ -25,7 +31,7 @@ if ds.member_transactions.empty:
     st.stop()
 fp = ds.fingerprint
 with st.spinner("Computing member features…"):
-    feats = cache.member_features(ds, fp)
+    feats = cache.member_features(ds)
 if len(feats) < MIN_MEMBERS:
     show_problem(f"Only {len(feats)} members: at least {MIN_MEMBERS} are needed for a meaningful segmentation.")
     st.stop()
@@ -40,7 +46,7 @@ cols = st.multiselect(
     available,
     key="seg_features",
     help="Skewed features (e.g. spend) are log-transformed, then all are standardised. "
-    + " ".join(f"{c}: {h}" for c, h in FEATURE_HELP.items() if c in available),
+    + " ".join(f"{c}: {m.formula}" for c, m in FEATURES.items() if c in available),
 )
 if not cols:
     st.info("Pick at least one feature to segment on.")
@@ -50,7 +56,7 @@ cols_t = tuple(cols)
 
 with st.spinner(f"Testing 2 to 10 segments on {len(feats):,} members…"):
     try:
-        kc = cache.k_choice(ds, fp, cols_t)
+        kc = cache.k_choice(ds, cols_t)
     except ValueError as exc:
         show_problem(f"Cannot segment on these features: {exc}")
         st.stop()
@@ -83,7 +89,7 @@ if kc.fit_sample < kc.n_members:
 
 with st.spinner(f"Fitting {k} segments…"):
     try:
-        base_seg = cache.segmentation(ds, fp, k, cols_t)
+        base_seg = cache.segmentation(ds, k, cols_t)
     except ValueError as exc:
         show_problem(f"Cannot form {k} segments: {exc}")
         st.stop()
@@ -100,7 +106,7 @@ set_segments(seg.labels, seg.names)
 # --- segments, actions, rename ------------------------------------------------------------------
 st.subheader("Segments and suggested actions")
 hint = seg.stability_hint()
-(st.success if seg.stability >= 0.9 else st.info if seg.stability >= 0.7 else st.warning)(
+{"stable": st.success, "fairly stable": st.info}.get(stability_level(seg.stability), st.warning)(
     hint,
     icon="🧭",
 )
@@ -109,27 +115,19 @@ st.caption(
     "(1 = identical, 0 = chance agreement). Names come from each segment's profile and can be edited below."
 )
 prof = seg.profile
-table = pd.DataFrame(
-    {
-        "segment": [s + 1 for s in prof.index],
-        "name": [seg.names[s] for s in prof.index],
-        "members": prof["size"].to_numpy(),
-        "share of members": prof["share_members"].to_numpy(),
-        "share of net spend": prof["share_revenue"].to_numpy() if "share_revenue" in prof else float("nan"),
-        "suggested action": [seg.actions[s] for s in prof.index],
-    }
-)
+table = segment_table(prof, seg.names, seg.actions)
 names_hash = hashlib.blake2b(repr(sorted(seg.names.items())).encode(), digest_size=6).hexdigest()
 edited = st.data_editor(
     table,
     hide_index=True,
-    disabled=["segment", "members", "share of members", "share of net spend", "suggested action"],
+    disabled=["segment", "members", "share_of_members", "share_of_net_spend", "suggested_action"],
     column_config={
         "name": st.column_config.TextColumn("name (editable)", max_chars=40, required=True),
-        "share of members": st.column_config.NumberColumn(format="percent"),
-        "share of net spend": st.column_config.NumberColumn(
-            format="percent", help="Segment net spend / program net spend (returns included)."
+        "share_of_members": st.column_config.NumberColumn("share of members", format="percent"),
+        "share_of_net_spend": st.column_config.NumberColumn(
+            "share of net spend", format="percent", help="Segment net spend / program net spend (returns included)."
         ),
+        "suggested_action": st.column_config.TextColumn("suggested action"),
     },
     key=f"seg_editor_{names_hash}",
     width="stretch",
@@ -156,7 +154,7 @@ st.caption(
 )
 c1, c2 = st.columns(2)
 c1.altair_chart(model_charts.size_revenue_chart(prof), width="stretch")
-pts = cache.pca_points(ds, fp, k, cols_t).copy()
+pts = cache.pca_points(ds, k, cols_t).copy()
 pts["segment_name"] = pts["segment"].map(seg.names)
 c2.altair_chart(model_charts.pca_scatter(pts, pts.attrs.get("explained_variance", ())), width="stretch")
 with st.expander("Segment centres and means in original units"):
@@ -164,14 +162,13 @@ with st.expander("Segment centres and means in original units"):
     centres.index = [seg.names[s] for s in centres.index]
     st.caption("Centre: the K-means centre mapped back to original units (log undone), a typical member.")
     st.dataframe(centres.round(2), width="stretch")
-    means = prof.filter(like="mean_").rename(columns=lambda c: c[5:])
-    means.index = [seg.names[s] for s in means.index]
+    means = segment_means(prof, seg.names).drop(columns="segment").set_index("name")
     st.caption("Mean: the plain average of each feature over the segment's members.")
     st.dataframe(means.round(2), width="stretch")
 
 # --- RFM alongside --------------------------------------------------------------------------------
 st.subheader("Classic RFM segments alongside")
-rfm = cache.rfm_scores(ds, fp)
+rfm = cache.rfm_scores(ds)
 st.caption(
     "R, F, M: quintile scores 1-5 of recency (most recent = 5), purchase count and net spend; named with the usual "
     "R x F grid (e.g. Champions = R 4-5 and F 4-5). The table counts members per K-means segment x RFM segment."

@@ -6,10 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from loyalty.behaviour import BehaviourAssumptions
-from loyalty.rules import RewardRules, RulesError
-from loyalty.scenarios import (
-    KPI_LABELS,
+from loyalty.metrics import REPLAY_KEYS, UNIT_NAMES, definitions
+from loyalty.simulator import (
     MAX_SCENARIOS,
     PRESETS,
     SENSITIVITY_PARAMS,
@@ -20,7 +18,8 @@ from loyalty.scenarios import (
     scenarios_to_json,
     with_param,
 )
-from loyalty.simulation import KPI_DEFINITIONS
+from loyalty.simulator.behaviour import BehaviourAssumptions
+from loyalty.simulator.rules import RewardRules, RulesError
 from ui import cache, sim_charts
 from ui import scenario_editor as ed
 from ui.state import current_dataset, program_inputs, query_param, set_query_param
@@ -40,9 +39,8 @@ fp = ds.fingerprint
 inputs = program_inputs()
 cur = inputs.currency
 with st.spinner("Preparing the history (once per dataset)…"):
-    prep = cache.prepared_history(ds, fp)
-    base_json, base_notes = cache.baseline_rules(ds, fp, inputs.point_value)
-baseline = RewardRules.from_json(base_json)
+    prep = cache.prepared_history(ds)
+    baseline, base_notes = cache.baseline_rules(ds, inputs.point_value)
 problem = ed.init_scenarios(baseline, query_param("sc"), fp)
 if problem:
     show_problem(md_escape(problem))
@@ -107,7 +105,7 @@ for _, r, _ in edited:
     if r is not None:
         names.append(r.name)
 with st.spinner("Replaying the history under each rule set…"):
-    results = {r.name: cache.replay(ds, fp, r.to_json()) for _, r, _ in edited if r is not None}
+    results = {r.name: cache.replay(ds, r) for _, r, _ in edited if r is not None}
 base_name = names[0]
 
 # --- comparison ----------------------------------------------------------------------------------
@@ -120,11 +118,12 @@ with top:
     st.caption(f"History up to {results[base_name].end:%d %b %Y}. Δ = scenario − baseline; Δ% relative to the "
                "baseline. Edit the scenarios below; each column's rules are replayed on the whole history.")
     show = table.drop(columns=["kpi"]).rename(columns={"label": "KPI", "unit": "Unit"})
+    show["Unit"] = show["Unit"].map(UNIT_NAMES)
     fmt = {c: "{:,.2f}" for c in show.columns if c not in ("KPI", "Unit")}
     fmt.update({c: "{:+.1f}%" for c in show.columns if c.startswith("Δ% ")})
     st.dataframe(show.style.format(fmt, na_rep="—"), hide_index=True, width="stretch", key="sim_table")
     with st.expander("Definitions"):
-        st.text("\n".join(f"{KPI_LABELS[k][0]}: {v}" for k, v in KPI_DEFINITIONS.items() if k in KPI_LABELS))
+        st.text("\n".join(f"{label}: {formula}" for label, formula in definitions(REPLAY_KEYS)))
     download_table(table, "scenario_comparison", key="sim_dl")
 
 st.subheader("Charts")
@@ -162,8 +161,8 @@ def sensitivity_section() -> None:
         show_problem(md_escape(str(exc)))
         return
     with st.spinner("Sweeping…"):
-        sweep = cache.sensitivity(ds, fp, rules_s.to_json(), param, tuple(grid.tolist()), edited[0][1].to_json(),
-                                  tuple(assume_s.to_dict().items()), inputs.gross_margin)
+        sweep = cache.sensitivity(ds, rules_s, param, tuple(grid.tolist()), edited[0][1], assume_s,
+                                  inputs.gross_margin)
     st.altair_chart(sim_charts.sensitivity_chart(sweep, SENSITIVITY_PARAMS[param], cur), width="stretch")
     st.caption("Total cost and liability: replay. Net benefit vs baseline: projection = margin on the assumed extra "
                "spend − extra cost over the last 12 months (with no reaction assumed it is simply the cost saved).")
@@ -184,8 +183,7 @@ else:
     which_p = st.selectbox("Scenario to project", names[1:], key="sim_proj_scn")
     rules_p, assume_p = next((r, a) for _, r, a in edited if r is not None and r.name == which_p)
     with st.spinner("Bootstrapping recent months…"):
-        proj = cache.projection(ds, fp, edited[0][1].to_json(), rules_p.to_json(), tuple(assume_p.to_dict().items()),
-                                inputs.gross_margin)
+        proj = cache.projection(ds, edited[0][1], rules_p, assume_p, inputs.gross_margin)
     st.caption(f"{' '.join(proj.notes)} Spend factor {proj.factors['spend_factor']:.3f}, redemption factor "
                f"{proj.factors['redemption_factor']:.3f} (from the assumptions in the scenario's column). "
                f"Gross margin {inputs.gross_margin:.0%} (sidebar).")

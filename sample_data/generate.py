@@ -83,7 +83,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyalty.rules import SAMPLE_RULES, RewardRules
+from loyalty.simulator.rules import SAMPLE_RULES, RewardRules
 
 #: Last day of the sample program (its data ends on this day).
 END_DATE = pd.Timestamp("2026-10-31")

@@ -1,212 +1,276 @@
-"""Bounded cached wrappers around :mod:`loyalty` kernels.
+"""Bounded, cached wrappers around :mod:`loyalty`: one wrapper style for the whole app.
 
-Each wrapper takes the dataset as ``_ds`` (not hashed: hashing 1M rows on
-every rerun is what caching is meant to avoid) plus ``ds.fingerprint``, the
-content hash that is the actual key, so sessions with different data never
-share an entry and identical data is computed once. Entries are bounded by
-``max_entries`` and ``ttl`` to keep server memory flat. Callers must not
-mutate what a wrapper returns.
+Every wrapper is a typed function of the dataset decorated with :func:`dataset_cached`. The
+dataset itself is never hashed (hashing 1M rows on every rerun is what caching is meant to
+avoid): its content ``fingerprint`` and its ``name`` are the key, so sessions with different
+data (or the same bytes under another name) never share an entry, and identical data is
+computed once. Other arguments are hashed by value, frozen rules included (Streamlit hashes a
+dataclass by its fields). A ``members_filter`` (a set of up to 100k+ ids) is keyed by
+:func:`member_filter_key` instead of being hashed. Entries are bounded by ``max_entries`` and
+``ttl`` to keep server memory flat. Callers must not mutate what a wrapper returns.
+
+Uploads are cached on the hash of their bytes (:func:`import_upload`): in memory only (no
+``persist``), so nothing uploaded reaches the disk.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from loyalty import clv as _clv
+from loyalty import ingest as _ingest
+from loyalty import kpis as _kpis
+from loyalty import members as _members
+from loyalty import simulator as _sim
+from loyalty.clv import CLVModels
+from loyalty.ingest import coverage as _coverage
+from loyalty.inputs import ProgramInputs
+from loyalty.members import Segmentation
 from loyalty.schema import Dataset
+from loyalty.simulator import BehaviourAssumptions, PreparedHistory, RewardRules, SimulationResult
 
 TTL = 3600  # seconds
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-@st.cache_data(max_entries=32, ttl=TTL, show_spinner=False)
-def _cached_call(fn_key: str, _fn, _ds: Dataset, fingerprint: str, args: tuple, kwargs: tuple):
-    return _fn(_ds, *args, **dict(kwargs))
-
-
-def cached(fn, ds: Dataset, *args, **kwargs):
-    """Cache ``fn(ds, *args, **kwargs)`` on (function, dataset content, arguments).
-
-    For small results (tables of KPIs, profiles). Arguments must be hashable by
-    Streamlit. Large per-member results get a dedicated wrapper with its own bound.
-    """
-    key = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached_call(key, fn, ds, ds.fingerprint, args, tuple(sorted(kwargs.items())))
-
-
-# --- kpis ---
-def member_filter_key(ids: set[str] | None) -> str:
+def member_filter_key(ids: set[str] | frozenset[str] | None) -> str:
     """Cheap, order-independent cache key of a member-id filter ("all" when None)."""
     if ids is None:
         return "all"
-    import numpy as np
-    import pandas as pd
-
     # Sum of per-id hashes: independent of set order, ~ms for 100k ids.
     h = pd.util.hash_array(np.asarray(list(ids), dtype=object))
     return f"{len(ids)}:{int(h.sum(dtype=np.uint64))}"
 
 
-@st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
-def _kpi_call(fn_key: str, _fn, _ds: Dataset, fingerprint: str, args: tuple, kwargs: tuple,
-              filter_key: str, _members_filter):
-    return _fn(_ds, *args, members_filter=_members_filter, **dict(kwargs))
+def dataset_cached(
+    max_entries: int, *, resource: bool = False
+) -> Callable[[Callable[Concatenate[Dataset, P], R]], Callable[Concatenate[Dataset, P], R]]:
+    """Cache ``fn(ds, *args, **kwargs)`` on (dataset fingerprint and name, arguments).
 
-
-def cached_filtered(fn, ds: Dataset, members_filter: set[str] | None, *args, **kwargs):
-    """Like :func:`cached` for loyalty KPI functions taking ``members_filter``.
-
-    The (possibly 100k-id) filter is keyed by :func:`member_filter_key`
-    instead of being hashed by Streamlit on every rerun.
+    ``resource=True`` shares the result without copying it on every rerun (large read-only
+    arrays); otherwise Streamlit returns a copy. A ``members_filter`` keyword is keyed by
+    :func:`member_filter_key`; keywords starting with ``_`` are passed through unhashed (the
+    caller puts what they depend on in the other arguments).
     """
-    key = f"{fn.__module__}.{fn.__qualname__}"
-    return _kpi_call(key, fn, ds, ds.fingerprint, args, tuple(sorted(kwargs.items())),
-                     member_filter_key(members_filter), members_filter)
+
+    def decorate(fn: Callable[Concatenate[Dataset, P], R]) -> Callable[Concatenate[Dataset, P], R]:
+        def keyed(fingerprint: str, name: str, args: tuple, kwargs: tuple, filter_key: str, _ds: Dataset,
+                  _unhashed: dict):
+            return fn(_ds, *args, **dict(kwargs), **_unhashed)
+
+        # Streamlit keys a cache by the function's module, qualified name and source: give each its own.
+        keyed.__module__, keyed.__qualname__ = fn.__module__, f"{fn.__qualname__}.cached"
+        store = st.cache_resource if resource else st.cache_data
+        cached_fn = store(max_entries=max_entries, ttl=TTL, show_spinner=False)(keyed)
+
+        @functools.wraps(fn)
+        def wrapper(ds: Dataset, *args: P.args, **kwargs: P.kwargs) -> R:
+            unhashed = {k: kwargs.pop(k) for k in [k for k in kwargs if k.startswith("_")]}
+            filter_key = "-"
+            if "members_filter" in kwargs:
+                unhashed["members_filter"] = kwargs.pop("members_filter")
+                filter_key = member_filter_key(unhashed["members_filter"])
+            return cached_fn(ds.fingerprint, ds.name, args, tuple(sorted(kwargs.items())), filter_key, ds, unhashed)
+
+        return wrapper
+
+    return decorate
 
 
-# --- segments & clv ---
-from loyalty import clv as _clv  # noqa: E402
-from loyalty import features as _features  # noqa: E402
-from loyalty import segmentation as _seg  # noqa: E402
+# --- overview and KPIs ----------------------------------------------------------------------------------
+@dataset_cached(4)
+def describe_dataset(ds: Dataset) -> pd.DataFrame:
+    """:func:`loyalty.ingest.coverage.describe_dataset`."""
+    return _coverage.describe_dataset(ds)
 
 
-@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
-def member_features(_ds: Dataset, fingerprint: str):
-    """:func:`loyalty.features.member_features` at the last transaction date."""
-    return _features.member_features(_ds)
+@dataset_cached(4)
+def guest_share(ds: Dataset) -> float:
+    """:func:`loyalty.ingest.coverage.guest_share`."""
+    return _coverage.guest_share(ds)
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def k_choice(_ds: Dataset, fingerprint: str, columns: tuple[str, ...]):
+@dataset_cached(4)
+def filter_options(ds: Dataset) -> dict[str, list[str]]:
+    """:func:`loyalty.kpis.filter_options`."""
+    return _kpis.filter_options(ds)
+
+
+@dataset_cached(4)
+def cohort_basis(ds: Dataset) -> str:
+    """:func:`loyalty.kpis.cohort_basis`."""
+    return _kpis.cohort_basis(ds)
+
+
+@dataset_cached(64)
+def compute_kpis(ds: Dataset, start: str, end: str, *, members_filter: set[str] | None = None,
+                 point_value: float, margin: float | None, monthly_platform_cost: float) -> dict[str, float]:
+    """:func:`loyalty.kpis.compute_kpis` of ``[start, end]`` (inclusive ISO days)."""
+    return _kpis.compute_kpis(ds, start, end, point_value, margin, monthly_platform_cost=monthly_platform_cost,
+                              members_filter=members_filter)
+
+
+@dataset_cached(16)
+def monthly_series(ds: Dataset, start: str, end: str, *, members_filter: set[str] | None = None) -> pd.DataFrame:
+    """:func:`loyalty.kpis.monthly_series`."""
+    return _kpis.monthly_series(ds, start, end, members_filter=members_filter)
+
+
+@dataset_cached(16)
+def cohort_retention(ds: Dataset, *, members_filter: set[str] | None = None) -> pd.DataFrame:
+    """:func:`loyalty.kpis.cohort_retention`."""
+    return _kpis.cohort_retention(ds, members_filter=members_filter)
+
+
+@dataset_cached(16)
+def tier_distribution(ds: Dataset, *, members_filter: set[str] | None = None) -> pd.DataFrame:
+    """:func:`loyalty.kpis.tier_distribution`."""
+    return _kpis.tier_distribution(ds, members_filter=members_filter)
+
+
+@dataset_cached(16)
+def points_balance_distribution(ds: Dataset, end: str, *, members_filter: set[str] | None = None) -> pd.DataFrame:
+    """:func:`loyalty.kpis.points_balance_distribution` at the end of ``end``."""
+    return _kpis.points_balance_distribution(ds, end, members_filter=members_filter)
+
+
+# --- segments and customer value -------------------------------------------------------------------------
+@dataset_cached(4)
+def member_features(ds: Dataset) -> pd.DataFrame:
+    """:func:`loyalty.members.member_features` at the last transaction date."""
+    return _members.member_features(ds)
+
+
+@dataset_cached(8)
+def k_choice(ds: Dataset, columns: tuple[str, ...]) -> _members.KChoice:
     """The k sweep (2-10) on ``columns`` of the member features."""
-    return _seg.choose_k(member_features(_ds, fingerprint), range(2, 11), list(columns))
+    return _members.choose_k(member_features(ds), range(2, 11), list(columns))
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def segmentation(_ds: Dataset, fingerprint: str, k: int, columns: tuple[str, ...]):
-    """:func:`loyalty.segmentation.segment` (random_state 0: reproducible)."""
-    return _seg.segment(member_features(_ds, fingerprint), k, list(columns))
+@dataset_cached(8)
+def segmentation(ds: Dataset, k: int, columns: tuple[str, ...]) -> Segmentation:
+    """:func:`loyalty.members.segment` (random_state 0: reproducible)."""
+    return _members.segment(member_features(ds), k, list(columns))
 
 
-@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
-def rfm_scores(_ds: Dataset, fingerprint: str):
-    return _seg.rfm_scores(member_features(_ds, fingerprint))
+@dataset_cached(4)
+def rfm_scores(ds: Dataset) -> pd.DataFrame:
+    """:func:`loyalty.members.rfm_scores` of the member features."""
+    return _members.rfm_scores(member_features(ds))
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def pca_points(_ds: Dataset, fingerprint: str, k: int, columns: tuple[str, ...], sample: int = 3000):
-    labels = segmentation(_ds, fingerprint, k, columns).labels
-    return _seg.pca_2d(member_features(_ds, fingerprint), labels, sample=sample, columns=list(columns))
+@dataset_cached(8)
+def pca_points(ds: Dataset, k: int, columns: tuple[str, ...], sample: int = 3000) -> pd.DataFrame:
+    """2-D PCA view of a sample of members, with their segment."""
+    labels = segmentation(ds, k, columns).labels
+    return _members.pca_2d(member_features(ds), labels, sample=sample, columns=list(columns))
 
 
-@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
-def clv_models(_ds: Dataset, fingerprint: str, period_days: int = 7):
+@dataset_cached(4)
+def clv_models(ds: Dataset, period_days: int = _clv.PERIOD_DAYS) -> tuple[CLVModels | None, str | None]:
     """(fitted CLVModels, None) or (None, message for the user) -- failures are cached too."""
     try:
-        return _clv.fit_models(_ds, period_days), None
+        return _clv.fit_models(ds, period_days), None
     except (_clv.ModelError, ValueError) as exc:
         return None, str(exc)
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def clv_values(_ds: Dataset, fingerprint: str, period_days: int, horizon_months: int, margin: float,
-               annual_discount_rate: float):
+@dataset_cached(8)
+def clv_values(ds: Dataset, period_days: int, horizon_months: int, margin: float,
+               annual_discount_rate: float) -> pd.DataFrame | None:
     """Per-member CLV table (see :func:`loyalty.clv.customer_value`), or None when the fit failed."""
-    models, _ = clv_models(_ds, fingerprint, period_days)
+    models, _ = clv_models(ds, period_days)
     if models is None:
         return None
     return _clv.customer_value(models.summary, models.bgnbd, models.gamma_gamma, horizon_months, margin,
                                annual_discount_rate, period_days=period_days)
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def clv_calibration(_ds: Dataset, fingerprint: str, calibration_end: str, holdout_end: str, period_days: int = 7):
+@dataset_cached(8)
+def clv_calibration(ds: Dataset, calibration_end: str, holdout_end: str,
+                    period_days: int = _clv.PERIOD_DAYS) -> tuple[_clv.CalibrationCheck | None, str | None]:
     """(CalibrationCheck, None) or (None, message)."""
     try:
-        return _clv.member_calibration_check(_ds, calibration_end, holdout_end, period_days), None
+        return _clv.member_calibration_check(ds, calibration_end, holdout_end, period_days), None
     except (_clv.ModelError, ValueError) as exc:
         return None, str(exc)
 
 
-# --- simulator ---
-from loyalty import behaviour as _beh  # noqa: E402
-from loyalty import scenarios as _scn  # noqa: E402
-from loyalty import simulation as _sim  # noqa: E402
+# --- simulator ------------------------------------------------------------------------------------------
+@dataset_cached(2, resource=True)
+def prepared_history(ds: Dataset) -> PreparedHistory:
+    """:func:`loyalty.simulator.prepare` with the ledger's redeem events (shared, read-only)."""
+    return _sim.prepare(ds.transactions, _sim.redemptions_from_ledger(ds.ledger))
 
 
-@st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)
-def prepared_history(_ds: Dataset, fingerprint: str):
-    """:func:`loyalty.simulation.prepare` with the ledger's redeem events (shared, read-only:
-    a resource, so the big arrays are not copied on every rerun)."""
-    return _sim.prepare(_ds.transactions, _sim.redemptions_from_ledger(_ds.ledger))
+@dataset_cached(12, resource=True)
+def replay(ds: Dataset, rules: RewardRules) -> SimulationResult:
+    """One replay per (data, rules)."""
+    return _sim.replay(prepared_history(ds), rules)
 
 
-@st.cache_resource(max_entries=12, ttl=TTL, show_spinner=False)
-def replay(_ds: Dataset, fingerprint: str, rules_json: str):
-    """One replay per (data, rules); rules travel as their canonical JSON."""
-    return _sim.replay(prepared_history(_ds, fingerprint), _sim.RewardRules.from_json(rules_json))
+@dataset_cached(8)
+def baseline_rules(ds: Dataset, point_value: float) -> tuple[RewardRules, tuple[str, ...]]:
+    """(rules, notes) of :func:`loyalty.simulator.infer_baseline_rules`."""
+    rules, notes = _sim.infer_baseline_rules(ds, point_value)
+    return rules, tuple(notes)
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def baseline_rules(_ds: Dataset, fingerprint: str, point_value: float):
-    """(rules JSON, notes) of :func:`loyalty.scenarios.infer_baseline_rules`."""
-    rules, notes = _scn.infer_baseline_rules(_ds, point_value)
-    return rules.to_json(), tuple(notes)
+@dataset_cached(16)
+def sensitivity(ds: Dataset, rules: RewardRules, param: str, values: tuple[float, ...], baseline: RewardRules,
+                assumptions: BehaviourAssumptions, gross_margin: float) -> pd.DataFrame:
+    """:func:`loyalty.simulator.sensitivity` of one parameter, with the projection's economics."""
+    return _sim.sensitivity(prepared_history(ds), rules, param, values, baseline=replay(ds, baseline),
+                            assumptions=assumptions, gross_margin=gross_margin)
 
 
-@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
-def sensitivity(_ds: Dataset, fingerprint: str, rules_json: str, param: str, values: tuple,
-                baseline_json: str, assumptions: tuple, gross_margin: float):
-    prep = prepared_history(_ds, fingerprint)
-    return _scn.sensitivity(prep, _sim.RewardRules.from_json(rules_json), param, values,
-                            baseline=replay(_ds, fingerprint, baseline_json),
-                            assumptions=_beh.BehaviourAssumptions(**dict(assumptions)),
-                            gross_margin=gross_margin)
+@dataset_cached(16)
+def projection(ds: Dataset, baseline: RewardRules, scenario: RewardRules, assumptions: BehaviourAssumptions,
+               gross_margin: float, n_boot: int = 300) -> _sim.Projection:
+    """:func:`loyalty.simulator.project` (seeded bootstrap: reproducible)."""
+    return _sim.project(prepared_history(ds), baseline, scenario, assumptions, n_boot=n_boot, random_state=0,
+                        gross_margin=gross_margin, baseline_result=replay(ds, baseline),
+                        scenario_result=replay(ds, scenario))
 
 
-@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
-def projection(_ds: Dataset, fingerprint: str, baseline_json: str, scenario_json: str, assumptions: tuple,
-               gross_margin: float, n_boot: int = 300):
-    return _beh.project(prepared_history(_ds, fingerprint), _sim.RewardRules.from_json(baseline_json),
-                        _sim.RewardRules.from_json(scenario_json), _beh.BehaviourAssumptions(**dict(assumptions)),
-                        n_boot=n_boot, random_state=0, gross_margin=gross_margin,
-                        baseline_result=replay(_ds, fingerprint, baseline_json),
-                        scenario_result=replay(_ds, fingerprint, scenario_json))
+# --- report ---------------------------------------------------------------------------------------------
+@dataset_cached(4)
+def report_files(ds: Dataset, start: str, end: str, inputs: ProgramInputs, clv_settings: tuple[int, float],
+                 segments_key: str, scenarios: tuple[RewardRules, ...] | None, pseudonymise: bool,
+                 _segments: Callable[[], object] | None = None) -> tuple[bytes, bytes]:
+    """(HTML bytes, Excel bytes) of the strategy report (:func:`loyalty.report.build_report`).
 
-
-# --- report ---
-@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
-def report_files(_ds: Dataset, fingerprint: str, start: str, end: str, inputs: tuple, clv_settings: tuple,
-                 segments_key: str, scenarios_json: str, pseudonymise: bool, _segments_fn=None):
-    """(HTML bytes, Excel bytes) of the strategy report (:func:`loyalty.report_sections.build_report`).
-
-    Keyed on data, period, program inputs (point value, margin, platform cost, currency), CLV (horizon months,
-    annual discount rate), segments (``segments_key``; ``_segments_fn()`` gives them, or None for the
-    recommended ones, and runs only on a miss), scenarios JSON and the pseudonymise toggle.
+    Keyed on data (content and name), period, program inputs, CLV settings (horizon months, annual
+    discount rate), segments (``segments_key``; ``_segments()`` gives them, or None for the
+    recommended ones, and runs only on a miss), scenarios and the pseudonymise toggle.
     """
-    from loyalty import report_sections as rs
-    from loyalty.inputs import ProgramInputs
+    from loyalty.report import build_report
     from ui.report_charts import REPORT_CHARTS
 
-    models, error = clv_models(_ds, fingerprint, rs.PERIOD_DAYS)
-    report = rs.build_report(
-        _ds, start, end, ProgramInputs(*inputs),
-        segments=_segments_fn() if _segments_fn is not None else None,
-        features=member_features(_ds, fingerprint), clv_models=models, clv_error=error,
+    models, error = clv_models(ds)
+    report = build_report(
+        ds, start, end, inputs,
+        segments=_segments() if _segments is not None else None,
+        features=member_features(ds), clv_models=models, clv_error=error,
         horizon_months=int(clv_settings[0]), annual_discount_rate=float(clv_settings[1]),
-        scenarios=rs.scenarios_from_json(scenarios_json), charts=REPORT_CHARTS,
-        pseudonymise_salt=fingerprint if pseudonymise else None,
+        scenarios=list(scenarios) if scenarios is not None else None, charts=REPORT_CHARTS,
+        pseudonymise_salt=ds.fingerprint if pseudonymise else None,
     )
     return report.to_html().encode("utf-8"), report.to_excel()
 
 
-# --- data import ---
+# --- data import ----------------------------------------------------------------------------------------
 # Uploaded bytes are hashed (the key) but never stored by Streamlit's hasher: ``_data`` is unhashed and the
-# cache lives in memory only (no ``persist``), so nothing uploaded reaches the disk. Resources, not data:
-# the parsed tables are shared read-only (no per-rerun copy of a 1M-row frame) and entries are bounded.
-import hashlib  # noqa: E402
-
-from loyalty import ingest as _ingest  # noqa: E402
-
-
+# cache lives in memory only. Resources, not data: the parsed tables are shared read-only (no per-rerun copy
+# of a 1M-row frame) and entries are bounded.
 def upload_digest(data: bytes) -> str:
     """Content hash of uploaded bytes: the cache key of everything parsed from them."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -220,7 +284,7 @@ def _preview(digest: str, sheet: str | None, name: str, _data: bytes):
         return None, str(exc)
 
 
-def preview_upload(data: bytes, name: str, sheet: str | None = None):
+def preview_upload(data: bytes, name: str, sheet: str | None = None) -> tuple[_ingest.FilePreview | None, str | None]:
     """(FilePreview, None) or (None, message) for uploaded bytes."""
     return _preview(upload_digest(data), sheet, name, data)
 
@@ -239,7 +303,7 @@ def _import(digest: str, kind: str, mapping: tuple, sheet: str | None, date_orde
 
 def import_upload(data: bytes, kind: str, *, mapping: dict[str, str | None] | None = None,
                   sheet: str | None = None, date_order: str | None = None, keep_personal: bool = False,
-                  name: str = "uploaded file"):
+                  name: str = "uploaded file") -> tuple[_ingest.LoadResult | None, str | None]:
     """(LoadResult, None) or (None, ImportProblem message), cached on (bytes hash, options).
 
     The result is shared read-only between reruns (and sessions that upload identical bytes).

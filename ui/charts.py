@@ -71,10 +71,10 @@ def outstanding_chart(monthly: pd.DataFrame) -> alt.Chart:
         .mark_area(opacity=0.5, line=True)
         .encode(
             x=_MONTH,
-            y=alt.Y("outstanding_points:Q", title="Outstanding points (balance)"),
+            y=alt.Y("points_outstanding:Q", title="Outstanding points (balance)"),
             tooltip=[
                 alt.Tooltip("month:T", title="Month end", format="%b %Y"),
-                alt.Tooltip("outstanding_points:Q", title="Outstanding points", format=",.0f"),
+                alt.Tooltip("points_outstanding:Q", title="Outstanding points", format=",.0f"),
             ],
         )
         .properties(title="Outstanding points balance at month end", height=_H)

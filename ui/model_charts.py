@@ -1,6 +1,6 @@
 """Altair charts of the Segments and Customer value pages (titles, units, tooltips).
 
-Builders only draw frames computed in :mod:`loyalty.segmentation` / :mod:`loyalty.clv`.
+Builders only draw frames computed in :mod:`loyalty.members.segmentation` / :mod:`loyalty.clv`.
 """
 
 from __future__ import annotations

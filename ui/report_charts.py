@@ -1,5 +1,5 @@
 """Chart builders for the strategy report: the pages' own Altair charts, keyed as
-:data:`loyalty.report_sections.CHART_KEYS` asks (each takes ``(frame, currency)``)."""
+:data:`loyalty.report.sections.CHART_KEYS` asks (each takes ``(frame, currency)``)."""
 
 from __future__ import annotations
 

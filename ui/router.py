@@ -1,25 +1,34 @@
-"""Make every page run through ``app.py``, the router.
+"""The router: page config, navigation, the shared sidebar, then the selected page.
 
-Streamlit keeps a legacy mode for apps that have a ``pages/`` folder, switched
-off only once ``st.navigation`` has run in the server process. Until then a deep
-link such as ``/kpis`` (the first request to a fresh server) runs the page file
-alone: no sidebar, no program inputs, a file list as navigation. ``app.py`` wraps
-the page run in :func:`routed`; a page that finds itself outside it leaves the
-legacy mode and reruns once, and the router then resolves the same URL to the
-same page with its query parameters.
+``app.py`` calls :func:`run_app`. Streamlit still runs a page file on its own when the app
+has a ``pages/`` folder and the server has not yet seen ``st.navigation`` (a deep link such
+as ``/kpis`` as a fresh server's first request): no sidebar, no program inputs. Every page
+calls :func:`ensure_router` first (through ``page_header``); a page run outside the router
+hands over to the router's own ``st.navigation`` code in the same script run, which resolves
+the same URL to the same page with its query parameters, and then stops the outer run.
+Public Streamlit API only: ``st.navigation`` is what switches the legacy page discovery off.
 """
 
 from __future__ import annotations
 
 import contextvars
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
+#: (file, title, url path); plain titles keep the navigation readable by screen readers and tests.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("pages/overview.py", "Overview", "overview"),
+    ("pages/data.py", "Data", "data"),
+    ("pages/kpis.py", "KPI dashboard", "kpis"),
+    ("pages/segments.py", "Segments", "segments"),
+    ("pages/clv.py", "Customer value", "clv"),
+    ("pages/simulator.py", "What-if simulator", "simulator"),
+    ("pages/report.py", "Report", "report"),
+)
+
 _ROUTED: contextvars.ContextVar[bool] = contextvars.ContextVar("loyalty_lab_routed", default=False)
-_RETRIED = "_router_retried"
 
 
 @contextmanager
@@ -32,17 +41,22 @@ def routed() -> Iterator[None]:
         _ROUTED.reset(token)
 
 
-def ensure_router() -> None:
-    """Rerun through the router if this page was started without it (at most once per session)."""
-    if _ROUTED.get():
-        st.session_state.pop(_RETRIED, None)
-        return
-    if st.session_state.get(_RETRIED) or "streamlit.testing.v1.app_test" in sys.modules:
-        # Never loop; and AppTest re-enables the legacy mode before every run by design,
-        # so a reroute there would only drop the run's widget events.
-        return
-    from streamlit.runtime.pages_manager import PagesManager
+def run_app() -> None:
+    """Page config, navigation, the session's dataset, the sidebar, then the selected page."""
+    from ui import sidebar  # imported here: the sidebar's widgets import this module
+    from ui.state import current_dataset
 
-    PagesManager.uses_pages_directory = False
-    st.session_state[_RETRIED] = True
-    st.rerun()
+    st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
+    page = st.navigation([st.Page(f, title=t, url_path=u, default=(u == "overview")) for f, t, u in PAGES])
+    current_dataset()  # the session's dataset: the sample program until an upload replaces it
+    sidebar.render()
+    with routed():
+        page.run()
+
+
+def ensure_router() -> None:
+    """Run the app through the router if this page file was started on its own (legacy page discovery)."""
+    if _ROUTED.get():
+        return
+    run_app()
+    st.stop()

@@ -15,9 +15,9 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from loyalty.behaviour import BehaviourAssumptions
-from loyalty.rules import ExpiryPolicy, RewardRules, RulesError, Tier
-from loyalty.scenarios import MAX_SCENARIOS, PRESETS, decode_scenarios, presets
+from loyalty.simulator import MAX_SCENARIOS, PRESETS, decode_scenarios, presets
+from loyalty.simulator.behaviour import BehaviourAssumptions
+from loyalty.simulator.rules import ExpiryPolicy, RewardRules, RulesError, Tier
 
 STATE = "sim_scenarios"
 _NEXT = "sim_next_id"

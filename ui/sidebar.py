@@ -12,7 +12,7 @@ from ui.state import (
     is_sample,
     use_sample,
 )
-from ui.widgets import md_escape
+from ui.text import md_escape
 
 
 def render() -> None:

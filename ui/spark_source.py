@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from loyalty.distributed import SparkSource
-from loyalty.rules import SAMPLE_RULES, RewardRules
+from loyalty.metrics import label
+from loyalty.simulator.rules import SAMPLE_RULES, RewardRules
+from loyalty.spark import SparkSource
 from ui.state import set_dataset
 from ui.widgets import show_problem
 
@@ -26,7 +27,7 @@ def _defaults() -> SparkSource:
 
 @st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
 def _session(master: str):
-    from loyalty.distributed import spark_session
+    from loyalty.spark import spark_session
 
     return spark_session(master)
 
@@ -67,8 +68,8 @@ def render_spark_source() -> None:
 
 
 def _run(src: SparkSource, sample_size: int, rules: RewardRules = SAMPLE_RULES) -> None:
-    from loyalty import distributed as D
-    from loyalty.kpi_frame import period_bounds
+    from loyalty import spark as D
+    from loyalty.periods import period_bounds
 
     with st.status("Running on Spark…", expanded=True) as status:
         st.write("Connecting and reading tables…")
@@ -88,11 +89,11 @@ def _run(src: SparkSource, sample_size: int, rules: RewardRules = SAMPLE_RULES) 
         status.update(label="Spark analysis done", state="complete")
     s, e = period_bounds(start, end)
     st.subheader(f"Sales KPIs, {s:%d %b %Y} – {end:%d %b %Y} (computed on Spark)")
-    st.dataframe(pd.DataFrame({"kpi": list(kpis), "value": list(kpis.values())}), hide_index=True)
+    st.dataframe(pd.DataFrame({"kpi": [label(k) for k in kpis], "value": list(kpis.values())}), hide_index=True)
     st.dataframe(monthly, hide_index=True)
     st.subheader(f"Replay under '{rules.name}' (computed on Spark)")
-    st.dataframe(pd.DataFrame({"total": list(totals.as_dict()), "value": list(totals.as_dict().values())}),
-                 hide_index=True)
+    st.dataframe(pd.DataFrame({"total": [label(k) for k in totals.as_dict()],
+                               "value": list(totals.as_dict().values())}), hide_index=True)
     st.caption(note)
     st.session_state["spark_sample"] = ds
 

@@ -7,14 +7,15 @@ The bundled sample is shared read-only through ``st.cache_resource``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
 
 from loyalty.inputs import ProgramInputs
-from loyalty.rules import RewardRules
 from loyalty.schema import Dataset
+from loyalty.simulator.rules import RewardRules
 
 _DATASET = "dataset"
 _SEGMENTS = "segments"
@@ -96,6 +97,25 @@ def set_query_param(name: str, value: object | None) -> None:
     text = str(value)
     if st.query_params.get(name) != text:
         st.query_params[name] = text
+
+
+def query_number(name: str, default: float, lo: float, hi: float) -> float:
+    """A numeric view parameter from the URL, clipped to ``[lo, hi]``; ``default`` when absent or not a number."""
+    try:
+        value = float(query_param(name, str(default)))
+    except ValueError:
+        return default
+    return min(max(value, lo), hi) if math.isfinite(value) else default
+
+
+#: Customer-value view parameters shared by the CLV and report pages: (URL name, default, min, max).
+CLV_HORIZON = ("clv_h", 12, 1, 60)  # months
+CLV_DISCOUNT = ("clv_d", 10.0, 0.0, 50.0)  # annual %, in the URL as a percentage
+
+
+def clv_view() -> tuple[int, float]:
+    """The CLV horizon (months) and annual discount rate (%) a link carries, else the defaults."""
+    return int(query_number(*CLV_HORIZON)), query_number(*CLV_DISCOUNT)
 
 
 # --- segments shared across pages -------------------------------------------

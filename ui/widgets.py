@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from loyalty.export import pseudonymise_frame, to_csv_bytes, to_excel_bytes
+from loyalty.metrics import Metric
 from loyalty.schema import SPECS
 from ui.router import ensure_router
 from ui.state import current_dataset, pseudonymise_exports
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md_escape(text: object) -> str:
-    """Escape text from the data so markdown/HTML in it is shown literally."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+from ui.text import md_escape, plain
 
 
 def dataset_caption() -> str:
@@ -57,33 +51,46 @@ def format_value(value: float | None, fmt: str, currency: str = "€") -> str:
         return f"{value:,.0f} d"
     if fmt == "score":
         return f"{value:+.1f}"
+    if fmt == "rating":
+        return f"{value:.2f}"
     return f"{value:,.2f}"
 
 
-def kpi_tile(
-    label: str,
-    value: float | None,
+_DELTA_COLOR = {"up": "normal", "down": "inverse", "neutral": "off"}
+_TILE_FMT = {"num": "float", "years": "float"}
+
+
+def metric_tile(
+    m: Metric,
+    value: float,
+    previous: float = math.nan,
     *,
-    fmt: str = "float",
-    delta: float | None = None,
-    delta_fmt: str | None = None,
-    help: str | None = None,
-    inverse: bool = False,
     currency: str = "€",
+    label: str | None = None,
+    help_extra: str = "",
 ) -> None:
-    """A metric tile; ``delta`` is the change vs the previous period, in ``delta_fmt`` units."""
+    """A tile for registry metric ``m``: its label, unit, direction and formula (as help).
+
+    The delta vs ``previous`` is a difference for rates, scores and ratings (percentage
+    points / index points) and a relative change otherwise.
+    """
+    fmt = _TILE_FMT.get(m.unit, m.unit)
+    if m.unit in ("pct", "score", "rating"):
+        delta, delta_fmt = value - previous, fmt
+    else:
+        delta = (value - previous) / abs(previous) if previous else math.nan
+        delta_fmt = "pct"
     dtext = None
-    if delta is not None and not (isinstance(delta, float) and math.isnan(delta)):
-        dfmt = delta_fmt or fmt
-        dtext = format_value(delta, dfmt, currency)
+    if not (isinstance(delta, float) and math.isnan(delta)):
+        dtext = format_value(delta, delta_fmt, currency)
         if delta > 0 and not dtext.startswith("+"):
             dtext = "+" + dtext
     st.metric(
-        label,
+        label or m.label,
         format_value(value, fmt, currency),
         delta=dtext,
-        delta_color="inverse" if inverse else "normal",
-        help=help,
+        delta_color=_DELTA_COLOR[m.direction],
+        help=m.formula + (f"\n\n{help_extra}" if help_extra else ""),
         border=True,
     )
 
@@ -161,15 +168,9 @@ _HELPER_HELP = {
 }
 
 
-def plain(text: object) -> str:
-    """Text from files (column names, cell values) made safe for st.error/st.warning: markdown
-    escaped, line breaks kept."""
-    return "  \n".join(md_escape(line) for line in str(text).split("\n"))
-
-
 def mapping_form(kind: str, columns: tuple[str, ...], current: dict[str, str], key: str) -> dict | None:
     """One selectbox per canonical (and line-item helper) column; returns the mapping when applied."""
-    from loyalty.mapping import targets
+    from loyalty.ingest.mapping import targets
 
     spec = SPECS[kind]
     options = [NOT_MAPPED, *columns]
@@ -222,7 +223,7 @@ def period_picker(ds, key: str, label: str, help: str, container=None) -> tuple:
     Writes the chosen period back to the URL so a shared link reproduces it, and stops
     the page while only the first day has been picked. Returns ``(start, end)`` dates.
     """
-    from loyalty.kpi_frame import default_period
+    from loyalty.kpis.frame import default_period
     from ui.state import query_param, set_query_param
 
     box = container or st
