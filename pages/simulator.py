@@ -22,7 +22,7 @@ from loyalty.simulator.behaviour import BehaviourAssumptions
 from loyalty.simulator.rules import RewardRules, RulesError
 from ui import cache, sim_charts
 from ui import scenario_editor as ed
-from ui.state import current_dataset, program_inputs, query_param, set_query_param
+from ui.state import current_dataset, program_inputs, publish_scenarios, query_param, set_query_param
 from ui.widgets import download_table, md_escape, page_header, show_problem
 
 page_header(
@@ -80,6 +80,7 @@ for col, item in zip(cols, items, strict=True):
 if edited[0][1] is not None:
     st.session_state["sim_last_baseline"] = edited[0][1]
 valid = [(r, a) for _, r, a in edited if r is not None]
+publish_scenarios([r for r, _ in valid])  # the report builds on the rule sets shown here
 if len(valid) == len(edited):
     set_query_param("sc", encode_scenarios(valid))
 f1, f2 = st.columns(2)

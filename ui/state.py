@@ -140,7 +140,7 @@ def segment_filter() -> set[str] | None:
 
 
 # --- simulator scenarios shared across pages (the report) ----------------------
-def set_scenarios(rules: Sequence[RewardRules]) -> None:
+def publish_scenarios(rules: Sequence[RewardRules]) -> None:
     """Publish the simulator's current rule sets (``RewardRules``, baseline first) for other pages."""
     st.session_state[_SCENARIOS] = tuple(rules)
 

@@ -117,7 +117,7 @@ _FALLBACK_ACTION = "Review the profile and pick an offer; no standard archetype 
 
 
 # --------------------------------------------------------------------------- preparation
-def prepare(features: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+def feature_matrix(features: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
     """The numeric matrix clustered: ``columns`` of ``features`` with missing values filled.
 
     Fills (documented because they change what a segment means):
@@ -255,7 +255,7 @@ def choose_k(
     within ``silhouette_tolerance`` of the best silhouette, else take the k with the
     best silhouette. ``progress(fraction, message)`` is called after each k.
     """
-    X = prepare(features, columns)
+    X = feature_matrix(features, columns)
     cols = list(X.columns)
     ks = np.array(sorted({int(k) for k in k_range}))
     if len(ks) == 0 or ks[0] < 2:
@@ -414,7 +414,7 @@ def segment(
 
     Same ``features``, ``k``, ``columns`` and ``random_state`` give the same labels.
     """
-    X = prepare(features, columns)
+    X = feature_matrix(features, columns)
     cols = list(X.columns)
     n = len(X)
     if not 2 <= k <= n:
@@ -440,7 +440,7 @@ def segment(
     centres = prep.inverse_transform(pipe.named_steps["kmeans"].cluster_centers_[order])
     centroids = pd.DataFrame(centres, columns=cols, index=pd.RangeIndex(k, name="segment"))
 
-    allf = prepare(features, [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])])
+    allf = feature_matrix(features, [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])])
     profile = _profile(allf, lab, k)
     names, actions = _name_segments(profile.filter(like="z_").rename(columns=lambda c: c[2:]))
     profile.insert(0, "name", [names[s] for s in profile.index])
@@ -581,7 +581,7 @@ def pca_2d(
     Returns ``member_id``, ``pc1``, ``pc2``, ``segment`` for up to ``sample`` random members;
     ``attrs["explained_variance"]`` holds the two components' explained variance ratios.
     """
-    X = prepare(features, columns)
+    X = feature_matrix(features, columns)
     A = X.to_numpy()
     Z = make_pipeline(list(X.columns), skewed_columns(X)).fit_transform(A)
     n_comp = min(2, Z.shape[1])

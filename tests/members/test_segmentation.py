@@ -14,8 +14,8 @@ from loyalty.members.segmentation import (
     Segmentation,
     choose_k,
     crosstab,
+    feature_matrix,
     pca_2d,
-    prepare,
     rename,
     rfm_scores,
     segment,
@@ -118,10 +118,10 @@ def test_prepare_fills_documented_gaps():
     f = pd.DataFrame(
         {"recency_days": [np.nan, 3.0], "frequency": [0, 2], "avg_basket": [np.nan, 5.0], "tenure_days": [40.0, 50.0]}
     )
-    X = prepare(f, ["recency_days", "avg_basket"])
+    X = feature_matrix(f, ["recency_days", "avg_basket"])
     assert X.loc[0, "recency_days"] == 40 and X.loc[0, "avg_basket"] == 0
     with pytest.raises(ValueError, match="not found: nope"):
-        prepare(f, ["nope"])
+        feature_matrix(f, ["nope"])
 
 
 def test_rfm_scores_tiny():

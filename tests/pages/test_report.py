@@ -76,7 +76,7 @@ def test_report_uses_the_simulators_scenarios_published_or_linked():
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("pages/report.py")
-    at.session_state["current_scenarios"] = rules  # what ui.state.set_scenarios publishes
+    at.session_state["current_scenarios"] = rules  # what ui.state.publish_scenarios publishes
     at.run()
     assert any("your 2 What-if simulator scenarios" in m.value for m in at.markdown)
     at.button(key="report_build").click().run()
