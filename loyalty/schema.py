@@ -77,6 +77,13 @@ TRANSACTIONS = TableSpec(
         Column("channel", "text", "Sales channel (store, web, app...)."),
         Column("points_earned", "points", "Points credited for this purchase."),
         Column("points_redeemed", "points", "Points spent on this purchase (positive number)."),
+        Column(
+            "discount",
+            "money",
+            "Discounts on the purchase, currency, positive (sum of the export's discount columns, e.g. "
+            "retail_disc + coupon_disc); informative: amount is what the export says was paid and is "
+            "never reduced by it again.",
+        ),
     ),
     "Every sales KPI, member features, segmentation, CLV and the simulator.",
 )

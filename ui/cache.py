@@ -277,25 +277,26 @@ def upload_digest(data: bytes) -> str:
 
 
 @st.cache_resource(max_entries=6, ttl=TTL, show_spinner=False)
-def _preview(digest: str, sheet: str | None, name: str, _data: bytes):
+def _preview(digest: str, sheet: str | None, name: str, separator: str | None, _data: bytes):
     try:
-        return _ingest.preview_file(_data, sheet=sheet, name=name), None
+        return _ingest.preview_file(_data, sheet=sheet, name=name, separator=separator), None
     except _ingest.ImportProblem as exc:
         return None, str(exc)
 
 
-def preview_upload(data: bytes, name: str, sheet: str | None = None) -> tuple[_ingest.FilePreview | None, str | None]:
+def preview_upload(data: bytes, name: str, sheet: str | None = None,
+                   separator: str | None = None) -> tuple[_ingest.FilePreview | None, str | None]:
     """(FilePreview, None) or (None, message) for uploaded bytes."""
-    return _preview(upload_digest(data), sheet, name, data)
+    return _preview(upload_digest(data), sheet, name, separator, data)
 
 
 # Few entries: a 1M-row import is ~100 MB and every mapping/date-order change makes a new one.
 @st.cache_resource(max_entries=3, ttl=TTL, show_spinner=False)
 def _import(digest: str, kind: str, mapping: tuple, sheet: str | None, date_order: str | None,
-            keep_personal: bool, name: str, _data: bytes):
+            keep_personal: bool, name: str, separator: str | None, _data: bytes):
     try:
         result = _ingest.load_table(_data, kind, dict(mapping) or None, sheet=sheet, date_order=date_order,
-                                    keep_personal=keep_personal, name=name)
+                                    keep_personal=keep_personal, name=name, separator=separator)
         return result, None
     except _ingest.ImportProblem as exc:
         return None, str(exc)
@@ -303,10 +304,11 @@ def _import(digest: str, kind: str, mapping: tuple, sheet: str | None, date_orde
 
 def import_upload(data: bytes, kind: str, *, mapping: dict[str, str | None] | None = None,
                   sheet: str | None = None, date_order: str | None = None, keep_personal: bool = False,
-                  name: str = "uploaded file") -> tuple[_ingest.LoadResult | None, str | None]:
+                  name: str = "uploaded file",
+                  separator: str | None = None) -> tuple[_ingest.LoadResult | None, str | None]:
     """(LoadResult, None) or (None, ImportProblem message), cached on (bytes hash, options).
 
     The result is shared read-only between reruns (and sessions that upload identical bytes).
     """
     items = tuple(sorted((mapping or {}).items(), key=lambda kv: kv[0]))
-    return _import(upload_digest(data), kind, items, sheet, date_order, keep_personal, name, data)
+    return _import(upload_digest(data), kind, items, sheet, date_order, keep_personal, name, separator, data)

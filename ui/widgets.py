@@ -164,8 +164,26 @@ DATE_ORDER_LABELS: dict[str | None, str] = {
 NOT_MAPPED = "— not mapped —"
 _HELPER_HELP = {
     "quantity": "Line-item exports: quantity of the line (negative for a return).",
-    "unit_price": "Line-item exports: price of one unit; amount = quantity x unit price, summed per transaction.",
+    "unit_price": "Line-item exports: price of one unit; amount = quantity x unit price, summed per transaction "
+    "(only when no line-total column is mapped as amount).",
+    "product_id": "Line-item exports: the line's product. Lines of one receipt that differ in it are lines, "
+    "summed per receipt, never duplicates.",
+    "discount_1": "A discount column (e.g. retail_disc): summed per receipt into `discount`, never subtracted "
+    "from the amount again.",
+    "discount_2": "A second discount column (e.g. coupon_disc).",
+    "discount_3": "A third discount column.",
 }
+#: The Data page's separator choice (None = sniffed from the file).
+SEPARATOR_LABELS: dict[str | None, str] = {
+    None: "Detect from the file",
+    ",": "Comma ,",
+    ";": "Semicolon ;",
+    "\t": "Tab",
+    "|": "Pipe |",
+    "whitespace": "Runs of spaces",
+    "fixed": "Fixed-width columns",
+}
+_CONFIDENCE_ICON = {"confirmed": "✔ confirmed", "high": "high", "medium": "medium", "low": "low: confirm"}
 
 
 def mapping_form(kind: str, columns: tuple[str, ...], current: dict[str, str], key: str) -> dict | None:
@@ -191,15 +209,33 @@ def mapping_form(kind: str, columns: tuple[str, ...], current: dict[str, str], k
     return {t: (None if v == NOT_MAPPED else v) for t, v in chosen.items()}
 
 
+def mapping_table(report) -> pd.DataFrame:
+    """Field, source column, confidence and why, of the mapping an import used."""
+    rows = [
+        {"field": target, "column": column, "confidence": _CONFIDENCE_ICON.get(conf, conf), "why": why}
+        for target, column in report.mapping.items()
+        for conf, why in [report.confidence.get(target, ("", ""))]
+    ]
+    return pd.DataFrame(rows, columns=["field", "column", "confidence", "why"])
+
+
 def import_report(report, key: str) -> None:
-    """Counts, details, warnings and the rejected rows (with reasons and downloads) of one import."""
+    """Counts, aggregation, mapping, warnings and the rejected rows (with reasons and downloads) of one import."""
+    from loyalty.ingest import SEPARATOR_NAMES
+
     cells = st.columns(4 if report.line_items else 3)
-    cells[0].metric("Rows read", f"{report.rows_read:,}", help="Non-blank data rows in the file.")
+    cells[0].metric("Rows read", f"{report.rows_read:,}", help="Non-blank data rows in the file(s).")
     cells[1].metric("Rows kept", f"{report.rows_kept:,}")
     cells[2].metric("Rows rejected", f"{report.rows_rejected:,}", help="Rows read = rows kept + rows rejected.")
     if report.line_items:
-        cells[3].metric("Transactions built", f"{report.rows_output:,}", help="Kept lines summed per invoice.")
-    sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(report.separator or "", "")
+        cells[3].metric("Receipts built", f"{report.rows_output:,}", help="Kept lines summed per receipt.")
+    if report.aggregation:
+        st.info(md_escape(report.aggregation), icon="🧾")
+    if report.amount_file_total is not None and report.amount_kept_total is not None:
+        st.caption(f"Amount column: file total {report.amount_file_total:,.2f}, kept {report.amount_kept_total:,.2f} "
+                   f"({-report.amount_gap:+.2%}).")
+    st.dataframe(mapping_table(report), hide_index=True, width="stretch")
+    sep = SEPARATOR_NAMES.get(report.separator or "", "")
     details = [report.format.upper(), report.encoding, f"{sep}-separated" if sep else None,
                f"sheet {report.sheet}" if report.sheet else None,
                f"dates {DATE_ORDER_LABELS.get(report.date_order, 'ISO').lower()}" if report.date_order else None]

@@ -7,6 +7,7 @@ with reasons, line items -> baskets), ``load`` (:func:`load_table` and :func:`bu
 entry points), ``coverage`` (what a dataset holds, for the Overview page).
 """
 
+from loyalty.ingest.combine import combine_results
 from loyalty.ingest.coverage import describe_dataset, guest_share
 from loyalty.ingest.load import (
     IMPLAUSIBLE_AMOUNT,
@@ -24,7 +25,18 @@ from loyalty.ingest.load import (
     preview_file,
     suggest_mapping,
 )
-from loyalty.ingest.mapping import HELPER_COLUMNS, normalise_header, personal_header, targets, tried_synonyms
+from loyalty.ingest.mapping import (
+    CONFIDENCE,
+    DISCOUNT_COLUMNS,
+    HELPER_COLUMNS,
+    MappingGuess,
+    content_guesses,
+    header_guesses,
+    normalise_header,
+    personal_header,
+    targets,
+    tried_synonyms,
+)
 from loyalty.ingest.parsing import (
     DATE_ORDERS,
     MISSING_MARKERS,
@@ -36,13 +48,18 @@ from loyalty.ingest.parsing import (
     date_order_evidence,
     filled_cells,
     iso_fast,
+    normalise_id_text,
     normalise_ids,
+    order_evidence_text,
+    parse_date_text,
     parse_dates,
+    parse_number_text,
     parse_numbers,
 )
 from loyalty.ingest.readers import (
     BAD_LINE,
     MAX_DECOMPRESSED,
+    SEPARATOR_CHOICES,
     SEPARATOR_NAMES,
     SEPARATORS,
     RawTable,
@@ -57,38 +74,59 @@ from loyalty.ingest.readers import (
     sniff_separator,
     source_bytes,
 )
-from loyalty.ingest.rows import Importer, list_columns, plural
+from loyalty.ingest.rows import (
+    LINE_LEVEL_MIN_ROWS,
+    LINE_LEVEL_SHARE,
+    MAX_AMOUNT_GAP,
+    MAX_REJECT_SHARE,
+    Importer,
+    list_columns,
+    plural,
+)
+from loyalty.ingest.settings import ImportSettings
 
 __all__ = [
     "BAD_LINE",
+    "CONFIDENCE",
     "DATE_ORDERS",
+    "DISCOUNT_COLUMNS",
     "FilePreview",
     "HELPER_COLUMNS",
     "IMPLAUSIBLE_AMOUNT",
     "ImportProblem",
+    "ImportSettings",
     "Importer",
+    "LINE_LEVEL_MIN_ROWS",
+    "LINE_LEVEL_SHARE",
     "LoadReport",
     "LoadResult",
+    "MAX_AMOUNT_GAP",
     "MAX_DECOMPRESSED",
+    "MAX_REJECT_SHARE",
     "MIN_DATE",
     "MISSING_MARKERS",
+    "MappingGuess",
     "OrderEvidence",
     "ParsedDates",
     "ParsedNumbers",
     "RawTable",
     "SEPARATORS",
+    "SEPARATOR_CHOICES",
     "SEPARATOR_NAMES",
     "SYNONYMS",
     "arrow_strings",
     "as_text",
     "build_dataset",
     "check_consistency",
+    "combine_results",
+    "content_guesses",
     "date_order_evidence",
     "decode_text",
     "describe_dataset",
     "detect_format",
     "filled_cells",
     "guest_share",
+    "header_guesses",
     "header_names",
     "iso_fast",
     "list_columns",
@@ -96,9 +134,13 @@ __all__ = [
     "load_table",
     "normalise_event",
     "normalise_header",
+    "normalise_id_text",
     "normalise_ids",
+    "order_evidence_text",
     "other_sheets",
+    "parse_date_text",
     "parse_dates",
+    "parse_number_text",
     "parse_numbers",
     "personal_header",
     "plural",

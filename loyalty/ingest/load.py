@@ -71,9 +71,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from loyalty.ingest.mapping import SYNONYMS, suggest_mapping, targets, tried_synonyms
+from loyalty.ingest.mapping import (
+    SYNONYMS,
+    MappingGuess,
+    content_guesses,
+    header_guesses,
+    suggest_mapping,
+    targets,
+    tried_synonyms,
+)
 from loyalty.ingest.parsing import DATE_ORDERS
-from loyalty.ingest.readers import ImportProblem, RawTable, list_sheets, other_sheets, read_raw, source_bytes
+from loyalty.ingest.readers import (
+    SEPARATOR_CHOICES,
+    SEPARATOR_NAMES,
+    ImportProblem,
+    RawTable,
+    list_sheets,
+    other_sheets,
+    read_raw,
+    source_bytes,
+)
 from loyalty.ingest.rows import (
     IMPLAUSIBLE_AMOUNT,
     MIN_DATE,
@@ -157,8 +174,12 @@ def _check_required(mapping: dict[str, str], kind: str, columns: list[str], name
         if c == "amount" and kind == "transactions":
             extra = " (or a quantity and a unit price column for line-item exports)"
         lines.append(f"Header names tried for {c}: {tried_synonyms(kind, c)}{extra}.")
+    for g in content_guesses(raw.frame, kind, mapping):
+        if g.target in missing:
+            lines.append(f"Guess to confirm: {g.target} <- {g.column!r} ({g.reason}).")
     if len(columns) == 1 and raw.format == "csv":
-        lines.append("Only one column was found: the separator may be unusual; use , ; tab or |.")
+        lines.append("Only one column was found: the separator may be unusual; choose it by hand "
+                     "(comma, semicolon, tab, pipe, whitespace or fixed-width).")
     lines.append("Rename the columns or choose them by hand in the column mapping.")
     raise ImportProblem("\n".join(lines))
 
@@ -173,6 +194,7 @@ def load_table(
     date_order: str | None = None,
     keep_personal: bool = False,
     name: str | None = None,
+    separator: str | None = None,
 ) -> LoadResult:
     """Import one table of ``kind`` from a file into canonical form.
 
@@ -208,7 +230,7 @@ def load_table(
         The only exception: the file as a whole cannot be used.
     """
     try:
-        return load_table_strict(source, kind, mapping, sheet, date_order, keep_personal, name)
+        return load_table_strict(source, kind, mapping, sheet, date_order, keep_personal, name, separator)
     except ImportProblem:
         raise
     except MemoryError:
@@ -230,6 +252,7 @@ def load_table_strict(
     date_order: str | None,
     keep_personal: bool,
     name: str | None,
+    separator: str | None = None,
 ) -> LoadResult:
     """:func:`load_table` without its last-resort wrapper: an unexpected error propagates.
 
@@ -239,10 +262,12 @@ def load_table_strict(
         raise ImportProblem(f"Unknown table kind {kind!r}; expected one of {', '.join(SPECS)}.")
     if date_order is not None and date_order not in DATE_ORDERS:
         raise ImportProblem(f"date_order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}.")
+    if separator is not None and separator not in SEPARATOR_CHOICES:
+        raise ImportProblem(f"separator must be one of {', '.join(SEPARATOR_CHOICES)}, not {separator!r}.")
     data, src_name = source_bytes(source)
     name = name or src_name or "uploaded file"
     try:
-        raw = read_raw(data, sheet)
+        raw = read_raw(data, sheet, separator=separator)
     except ImportProblem as exc:
         raise ImportProblem(f"{name}: {exc}") from None
     frame = raw.frame
@@ -261,7 +286,24 @@ def load_table_strict(
         _check_required(resolved, kind, columns, name, raw)
     except ImportProblem as exc:
         raise ImportProblem(str(exc) + other_sheets(raw.sheets, raw.sheet)) from None
-    return Importer(raw, kind, resolved, name, date_order, keep_personal, notes).run()
+    confidence = _confidence(columns, kind, resolved, mapping)
+    return Importer(raw, kind, resolved, name, date_order, keep_personal, notes, confidence).run()
+
+
+def _confidence(
+    columns: list[str], kind: str, resolved: dict[str, str], user: dict[str, str | None] | None
+) -> dict[str, tuple[str, str]]:
+    """``{target: (confidence, reason)}`` of the mapping used: the user's choice, or the header match."""
+    by_header = {g.target: g for g in header_guesses(columns, kind)}
+    out = {}
+    for target, col in resolved.items():
+        if user and user.get(target) == col:
+            out[target] = ("confirmed", f"{col!r} chosen in the column mapping")
+        elif target in by_header and by_header[target].column == col:
+            out[target] = (by_header[target].confidence, by_header[target].reason)
+        else:
+            out[target] = ("medium", f"{col!r} suggested from its header")
+    return out
 
 
 # --------------------------------------------------------------- preview ---
@@ -274,10 +316,33 @@ class FilePreview:
     format: str
     sheet: str | None
     head: pd.DataFrame
+    separator: str | None = None
+    sample: pd.DataFrame | None = None  # up to 5,000 rows, for content guesses
+
+    @property
+    def separator_name(self) -> str | None:
+        """The separator in words (``comma``, ``whitespace``...), None for Excel/Parquet."""
+        return SEPARATOR_NAMES.get(self.separator or "")
+
+    def guesses(self, kind: str) -> list[MappingGuess]:
+        """Header matches (high/medium) then content guesses (low) for the fields still missing."""
+        found = header_guesses(self.columns, kind)
+        taken = {g.target: g.column for g in found}
+        frame = self.sample if self.sample is not None else self.head
+        return found + content_guesses(frame, kind, taken)
+
+    @property
+    def signature(self) -> str:
+        """The file's shape: format and normalised header names (how saved mappings are matched)."""
+        from loyalty.ingest.mapping import normalise_header
+
+        return self.format + ":" + "|".join(normalise_header(c) for c in self.columns)
 
 
-def preview_file(source: object, *, sheet: str | int | None = None, name: str | None = None) -> FilePreview:
-    """Columns, sheets and first 5 rows of a file (for the mapping UI).
+def preview_file(
+    source: object, *, sheet: str | int | None = None, name: str | None = None, separator: str | None = None
+) -> FilePreview:
+    """Columns, sheets, first 5 rows and a 5,000-row sample of a file (for the mapping UI).
 
     Text files are only read up to their first 2 MB.
 
@@ -287,11 +352,12 @@ def preview_file(source: object, *, sheet: str | int | None = None, name: str | 
         data, src_name = source_bytes(source)
         name = name or src_name or "uploaded file"
         try:
-            raw = read_raw(data, sheet, text_limit=2_000_000)
+            raw = read_raw(data, sheet, text_limit=2_000_000, separator=separator)
         except ImportProblem as exc:
             raise ImportProblem(f"{name}: {exc}") from None
         return FilePreview(
-            tuple(str(c) for c in raw.frame.columns), raw.sheets, raw.format, raw.sheet, raw.frame.head(5)
+            tuple(str(c) for c in raw.frame.columns), raw.sheets, raw.format, raw.sheet, raw.frame.head(5),
+            raw.separator, raw.frame.head(5000),
         )
     except ImportProblem:
         raise

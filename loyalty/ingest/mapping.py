@@ -8,8 +8,10 @@ match their French synonyms. :func:`suggest_mapping` is what the Data page
 shows (and lets the user override).
 
 Besides the canonical columns of :mod:`loyalty.schema`, transactions accept
-two *helper* columns used for line-item exports: ``quantity`` and
-``unit_price`` (amount = quantity x unit price, summed per transaction).
+*helper* columns used for line-item exports: ``quantity``, ``unit_price``,
+``product_id`` (a line's product: lines of one receipt that differ in it are lines,
+never duplicates) and up to three discount columns (``retail_disc``, ``coupon_disc``),
+summed per receipt into the canonical ``discount`` column.
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
+
+import pandas as pd
 
 from loyalty.schema import SPECS
 
 #: Helper (non-canonical) columns a source may provide, per table kind.
-HELPER_COLUMNS: dict[str, tuple[str, ...]] = {"transactions": ("quantity", "unit_price")}
+HELPER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "transactions": ("quantity", "unit_price", "product_id", "discount_1", "discount_2", "discount_3")
+}
+#: Helper columns that hold a discount (several may be mapped: ``retail_disc`` and ``coupon_disc``);
+#: their sum per receipt is the canonical ``discount`` column, which is derived, never mapped.
+DISCOUNT_COLUMNS: tuple[str, ...] = ("discount_1", "discount_2", "discount_3")
+_DERIVED: dict[str, tuple[str, ...]] = {"transactions": ("discount",)}
 
 # fmt: off
 _MEMBER_ID = (
@@ -37,6 +48,17 @@ _MEMBER_ID = (
     "id adherent",
     "n adherent", "numero adherent", "numero d adherent", "membre", "id membre", "numero membre", "user id",
     "account id", "account number", "contact id",
+    "household id", "household", "household key", "hh id", "hh key", "household number", "customer key",
+    "cust no", "cust number", "customer ref", "shopper id", "shopper", "buyer id", "client number",
+    "client no", "loyalty card id", "loyalty card no", "card nbr", "menage", "id menage", "foyer",
+    "id foyer", "numero de client fidelite", "id carte", "n de client",
+)
+# fmt: on
+
+_DISCOUNT = (
+    "discount", "retail disc", "retail discount", "coupon disc", "coupon discount", "coupon match disc",
+    "coupon", "promo", "promotion", "promo amount", "markdown", "rebate", "loyalty discount", "remise",
+    "montant remise", "remise fidelite", "reduction", "rabais", "promo montant", "bon de reduction",
 )
 # fmt: on
 
@@ -53,6 +75,10 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "numero de facture", "id transaction", "id vente", "vente id", "numero de vente", "commande",
             "n commande", "numero commande", "numero de commande", "id commande", "reference transaction",
             "ref transaction", "basket id", "sale id", "id",
+            "basket", "basket key", "basket number", "basket no", "receipt key", "transaction key",
+            "trans no", "trans number", "order ref", "order reference", "invoice ref", "bon", "numero de bon",
+            "id panier", "panier id", "numero de panier", "ticket de caisse", "n ticket de caisse",
+            "visit id", "id ticket", "purchase id", "sales id",
         ),
         "member_id": _MEMBER_ID,
         "timestamp": (
@@ -63,6 +89,9 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "date de commande", "date ticket", "date du ticket", "date heure", "date et heure",
             "date facture", "date de facture",
             "created at", "created", "time", "horodatage",
+            "transaction timestamp", "trans date", "trans time", "trans dt", "purchase datetime",
+            "order datetime", "order timestamp", "sale datetime", "day", "jour", "date du jour",
+            "date d achat ticket", "date de la transaction", "date et heure d achat",
         ),
         "amount": (
             "amount", "total", "total amount", "amount paid", "paid", "gross amount", "amount incl tax",
@@ -71,14 +100,21 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "montant ttc", "montant total", "montant total ttc", "total ttc", "prix total",
             "chiffre d affaires", "ca", "ca ttc", "montant paye", "montant achat", "montant de l achat",
             "montant du ticket", "panier", "valeur", "depense", "total paye",
+            "sales value", "dollar value", "dollars", "sales dollars", "net amount", "net value", "line total",
+            "line amount", "line value", "total price", "extended price", "ext price", "item total",
+            "amount net", "turnover", "gross sales", "montant ligne", "montant de la ligne", "montant net",
+            "total ligne", "ca ht", "montant ht", "total ht", "valeur vente", "prix paye",
         ),
         "store": (
             "store", "store id", "store name", "store code", "shop", "shop id", "magasin", "code magasin",
             "id magasin", "nom magasin", "boutique", "point de vente", "pdv", "site", "location", "branch",
             "outlet", "agence", "enseigne",
+            "store nbr", "store number", "store no", "store key", "shop code", "retailer", "magasin id",
+            "n magasin", "numero magasin", "site id",
         ),
         "channel": (
             "channel", "sales channel", "canal", "canal de vente", "canal vente", "source",
+            "order channel", "channel type", "canal commande", "canal de commande", "order source",
         ),
         "points_earned": (
             "points earned", "earned points", "points", "points gagnes", "points acquis", "points credites",
@@ -90,11 +126,24 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "quantity": (
             "quantity", "qty", "quantite", "qte", "units", "nb articles", "nombre d articles",
+            "quantity sold", "qty sold", "units sold", "item count", "items", "number of items",
+            "number of cds", "quantite vendue", "qte vendue", "nombre d unites", "nb unites",
         ),
         "unit_price": (
             "unit price", "price", "unit cost price", "prix", "prix unitaire", "pu", "prix unitaire ttc",
             "price each", "item price",
+            "unit sales price", "selling price", "prix de vente", "prix de vente unitaire",
         ),
+        "product_id": (
+            "product id", "product", "product code", "product key", "sku", "sku id", "item id", "item code",
+            "item number", "article", "code article", "ref article", "reference article", "id article",
+            "produit", "id produit", "code produit", "reference produit", "ref produit", "ean", "upc", "gtin",
+            "barcode", "code barre", "line number", "line no", "line id", "ligne", "numero de ligne",
+            "stock code", "stockcode",
+        ),
+        "discount_1": _DISCOUNT,
+        "discount_2": _DISCOUNT,
+        "discount_3": _DISCOUNT,
     },
     "members": {
         "member_id": _MEMBER_ID,
@@ -197,8 +246,9 @@ def _compact(name: str) -> str:
 
 
 def targets(kind: str) -> tuple[str, ...]:
-    """Columns a source of ``kind`` may map: canonical ones, then helpers."""
-    return SPECS[kind].names + HELPER_COLUMNS.get(kind, ())
+    """Columns a source of ``kind`` may map: canonical ones (not the derived ones), then helpers."""
+    derived = _DERIVED.get(kind, ())
+    return tuple(n for n in SPECS[kind].names if n not in derived) + HELPER_COLUMNS.get(kind, ())
 
 
 @cache
@@ -289,3 +339,114 @@ def personal_header(name: object) -> bool:
     ):
         return False
     return bool(_PERSONAL_HEADER.search(norm))
+
+
+# ------------------------------------------------------------ confidence --
+CONFIDENCE = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class MappingGuess:
+    """One suggested ``target <- column`` with how sure it is and why.
+
+    ``high``: the header is a known name of the field (or one plus noise words);
+    ``medium``: the header shares a distinctive word with a known name; ``low``: guessed
+    from the column's content only. Low guesses are never applied without confirmation.
+    """
+
+    target: str
+    column: str
+    confidence: str
+    reason: str
+
+
+def header_guesses(columns: Iterable[object], kind: str) -> list[MappingGuess]:
+    """:func:`suggest_mapping` with the confidence and reason of each match."""
+    cols = [str(c) for c in columns]
+    out = []
+    for target, col in suggest_mapping(cols, kind).items():
+        score = _score(normalise_header(col), kind, target)
+        if score >= 2:
+            out.append(MappingGuess(target, col, "high", f"header {col!r} is a known name for {target}"))
+        elif target == "amount" and _score(normalise_header(col), kind, "unit_price") >= 2:
+            out.append(MappingGuess(target, col, "high", f"header {col!r} is a price, and there is no quantity"))
+        else:
+            out.append(MappingGuess(target, col, "medium", f"header {col!r} shares a word with names of {target}"))
+    return out
+
+
+_DATE_TARGETS = {"transactions": "timestamp", "ledger": "timestamp", "members": "enrolled_at", "surveys": "date",
+                 "costs": "month"}
+
+
+def content_guesses(frame: pd.DataFrame, kind: str, taken: dict[str, str]) -> list[MappingGuess]:
+    """Low-confidence guesses from column content for required fields no header matched.
+
+    Looks at up to 5,000 rows of the unmapped columns: a column of dates (typed, ISO,
+    ``a/b/yyyy``, ``yyyymmdd`` integers) for the date field; for transactions, a
+    numeric column with decimals for ``amount``, an id-like column repeated over rows for
+    ``member_id`` and a near-unique one for ``transaction_id``.
+    """
+    from loyalty.ingest.parsing import as_text, parse_dates, parse_numbers
+
+    spec = SPECS[kind]
+    # Bounded: a 10,000-column sheet must not be scanned column by column.
+    free = [str(c) for c in frame.columns if str(c) not in set(taken.values())][:60]
+    sample = frame.head(5000)
+    missing = [t for t in spec.required if t not in taken]
+    guesses: list[MappingGuess] = []
+
+    def take(target: str, col: str, reason: str) -> None:
+        guesses.append(MappingGuess(target, col, "low", reason))
+        free.remove(col)
+
+    def filled(col: str) -> pd.Series:
+        s = sample[col]
+        return s[as_text(s).notna()] if s.dtype == "str" or s.dtype == object else s.dropna()
+
+    date_target = _DATE_TARGETS.get(kind)
+    if date_target in missing:
+        for col in list(free):
+            values = filled(col)
+            if len(values) < 2:
+                continue
+            parsed = parse_dates(values, "dayfirst")
+            numeric_small = pd.api.types.is_numeric_dtype(values.dtype) and not (values > 19000000).all()
+            if not numeric_small and parsed.values.notna().mean() >= 0.95:
+                take(date_target, col, f"{parsed.values.notna().mean():.0%} of the values of {col!r} are dates")
+                break
+    if kind != "transactions":
+        return guesses
+    numbers = {}
+    for col in free:
+        values = filled(col)
+        if len(values):
+            parsed = parse_numbers(values, ".")
+            if parsed.values.notna().mean() >= 0.95:
+                numbers[col] = parsed.values
+    if "amount" in missing:
+        fractional = {c: float((v.dropna() != v.dropna().round()).mean()) for c, v in numbers.items()}
+        best = max(fractional, key=fractional.get, default=None)
+        if best is not None and fractional[best] >= 0.3:
+            take("amount", best, f"{best!r} holds numbers with decimals ({fractional[best]:.0%} of them)")
+    ids = {}
+    for col in free:
+        values = filled(col)
+        if len(values) < 10:
+            continue
+        text = as_text(values.astype("str")) if values.dtype != "str" else as_text(values)
+        whole = col not in numbers or bool((numbers[col].dropna() == numbers[col].dropna().round()).all())
+        if whole and text.str.len().max() <= 40:
+            ids[col] = text.nunique() / len(text)
+    if "transaction_id" in missing:
+        unique = {c: r for c, r in ids.items() if r >= 0.98}
+        if unique:
+            col = max(unique, key=unique.get)
+            take("transaction_id", col, f"{col!r} is unique on almost every row")
+            ids.pop(col)
+    if "member_id" in missing:
+        repeated = {c: r for c, r in ids.items() if r <= 0.6 and c in free}
+        if repeated:
+            col = min(repeated, key=lambda c: abs(repeated[c] - 0.2))
+            take("member_id", col, f"{col!r} is an id repeated over rows ({1 / repeated[col]:.1f} rows per value)")
+    return guesses

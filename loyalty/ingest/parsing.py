@@ -424,9 +424,10 @@ def parse_dates(s: pd.Series, order: str | None = "dayfirst") -> ParsedDates:
     """Parse a date/time column.
 
     Recognised without guessing: ISO-like ``2024-12-31[ T]18:05[:00][Z|+01:00]``
-    (also ``2024/12/31`` and ``2024.12.31``), typed datetimes from
-    Excel/Parquet and offsets (converted to UTC, then kept naive), Excel serial
-    day numbers in numeric columns. ``a/b/yyyy [HH:MM[:SS] [AM|PM]]``
+    (also ``2024/12/31`` and ``2024.12.31``), compact ``yyyymmdd[HHMM[SS]]`` (text, or
+    integers in a numeric column), typed datetimes from Excel/Parquet and offsets
+    (converted to UTC, then kept naive), Excel serial day numbers in numeric columns and
+    as text (``45292`` or ``45292.75``, 1970 to 2099). ``a/b/yyyy [HH:MM[:SS] [AM|PM]]``
     (separators ``/ . -``; ``18h05`` accepted; two-digit years mean 20yy below
     70 else 19yy) is read with ``order``: ``"dayfirst"`` or ``"monthfirst"``;
     with ``"iso"`` such values are bad. Anything else (``12 Jan 2024``...) goes
@@ -440,6 +441,9 @@ def parse_dates(s: pd.Series, order: str | None = "dayfirst") -> ParsedDates:
         return ParsedDates(vals, no, oor, "iso")
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         num = s.astype("float64")
+        compact = _compact_numbers(num)
+        if compact is not None:
+            return compact
         serial = num.between(1, 2958465)  # Excel serial days up to 9999-12-31
         in_ns = num.between(-80_000, 131_000)  # serial days inside the datetime64[ns] range
         vals = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
@@ -531,11 +535,41 @@ def parse_date_text(
     )
 
 
+def _compact_numbers(num: pd.Series) -> ParsedDates | None:
+    """Integers written ``yyyymmdd`` (``19970101``), when most of a numeric column is; else None."""
+    present = num.notna()
+    if not present.any():
+        return None
+    whole = present & (num == np.floor(num)) & num.between(19000101, 21001231)
+    if whole.sum() < 0.9 * present.sum():
+        return None
+    text = num.where(whole).astype("Int64").astype("str").mask(~whole)
+    parsed = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    vals = pd.Series(parsed.to_numpy(dtype="datetime64[ns]"), index=num.index)
+    return ParsedDates(vals, present & vals.isna(), pd.Series(False, index=num.index), "iso")
+
+
+#: ``yyyymmdd`` with an optional ``HHMM[SS]`` time (``19970101``, ``20240131 1805``).
+_COMPACT = r"^((?:19|20|21)[0-9]{2})([01][0-9])([0-3][0-9])(?:[ T]?([0-2][0-9])([0-5][0-9])([0-5][0-9])?)?$"
+#: Excel serial day numbers written as text (1970-01-01 .. 2099-12-31), e.g. ``45292`` or ``45292.75``.
+_SERIAL = r"^(2[5-9]|[3-6][0-9]|7[0-2])[0-9]{3}(?:\.[0-9]+)?$"
+
+
 def _parse_date_general(text: pd.Series, order: str | None) -> ParsedDates:
     idx = text.index
     no = pd.Series(False, index=idx)
     present = text.notna()
     t = text.fillna("")
+    compact = t.str.match(_COMPACT)
+    if compact.any():
+        t = t.mask(compact, t.str.replace(_COMPACT, r"\1-\2-\3 \4:\5:\6", regex=True).str.replace(
+            r" :(:)?$", "", regex=True).str.replace(r":$", ":00", regex=True))
+    serial = t.str.match(_SERIAL) & ~compact
+    serial_vals = None
+    if serial.any():
+        days = pd.to_numeric(t[serial], errors="coerce")
+        serial_vals = _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+        t = t.mask(serial, "")
     t = t.str.replace(r"([0-9])[hH]([0-9]{2})", r"\1:\2", regex=True)  # French "18h05"
     is_dmy = t.str.match(_DMY_HEAD)
     used_order = None
@@ -573,6 +607,8 @@ def _parse_date_general(text: pd.Series, order: str | None) -> ParsedDates:
     if rest.any():
         vals, o = _flexible(text[rest], dayfirst=order != "monthfirst")
         parsed[rest], oor[rest] = vals, o
+    if serial_vals is not None:
+        parsed[serial] = serial_vals
     bad = present & parsed.isna() & ~oor
     return ParsedDates(parsed, bad, oor, used_order)
 

@@ -5,7 +5,9 @@ its extension alone, so a binary file renamed ``.csv`` gets a clear message.
 Text files are decoded as UTF-8 (with or without BOM), UTF-16 with BOM, then
 cp1252 and finally latin-1; the separator (``,`` ``;`` tab ``|``) is sniffed
 from the first lines with a real CSV tokenizer, so quoted fields containing
-separators do not confuse it. Leading title lines (CSV) and title rows or
+separators do not confuse it; columns separated by runs of spaces (whitespace-aligned
+text) and fixed-width columns lined up under their header are recognised too, and the
+caller may force the separator. Leading title lines (CSV) and title rows or
 merged header cells (Excel) are skipped by locating the header row.
 
 CSV cells are kept as text (``str``) so rejected rows can be shown exactly as
@@ -41,7 +43,13 @@ class ImportProblem(ValueError):
 
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
-SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+#: Runs of spaces between columns (``customer_id  date  amount``), and fixed-width columns
+#: aligned under their header (cells may then hold spaces).
+WHITESPACE, FIXED_WIDTH = "whitespace", "fixed"
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", WHITESPACE: "whitespace",
+                   FIXED_WIDTH: "fixed-width"}
+#: What :func:`read_raw`'s ``separator`` override accepts.
+SEPARATOR_CHOICES: tuple[str, ...] = (*SEPARATORS, WHITESPACE, FIXED_WIDTH)
 MAX_DECOMPRESSED = 1_500_000_000  # bytes: a gzip bomb stops here
 
 
@@ -229,6 +237,9 @@ def sniff_separator(sample: str) -> tuple[str, int, int]:
         score = (round(freq / len(rows), 2), mode)
         if best is None or score > best[0]:
             best = (score, sep)
+    spaced = _whitespace_layout(lines)
+    if spaced is not None and (best is None or best[0][0] < 0.9 or best[0][1] < spaced[2]):
+        return spaced
     if best is None:
         return ",", 0, _width(lines[:1], ",")
     (_, mode), sep = best
@@ -245,6 +256,47 @@ def sniff_separator(sample: str) -> tuple[str, int, int]:
     return sep, skip, max(mode, _width(lines[skip : skip + 1], sep))
 
 
+def _whitespace_layout(lines: list[str]) -> tuple[str, int, int] | None:
+    """(WHITESPACE or FIXED_WIDTH, 0, width) when the lines are columns separated by runs of spaces.
+
+    Whitespace-separated when every non-blank line splits into the same number (>= 2) of
+    space-separated fields, the header included; fixed-width when the data lines split
+    inconsistently (cells holding spaces) but every line has the same layout of blank
+    character columns that the header's fields line up with.
+    """
+    body = [ln for ln in lines if ln.strip()]
+    if len(body) < 2 or any(c in body[0] for c in ",;\t|"):
+        return None
+    counts = Counter(len(ln.split()) for ln in body)
+    width = len(body[0].split())
+    if width >= 2 and counts.get(width, 0) == len(body):
+        return WHITESPACE, 0, width
+    spans = _fixed_width_spans(body)
+    if spans is not None and len(spans) >= 2:
+        return FIXED_WIDTH, 0, len(spans)
+    return None
+
+
+def _fixed_width_spans(lines: list[str]) -> list[tuple[int, int]] | None:
+    """Column spans of a fixed-width layout: runs of character positions filled on some line.
+
+    None unless the header shows the layout: every span starts a header name and every
+    header word sits inside a span.
+    """
+    n = max(len(ln) for ln in lines)
+    filled = np.zeros(n + 1, dtype=bool)
+    for ln in lines:
+        filled[:n] |= np.frombuffer(ln.ljust(n).encode("utf-32-le"), dtype="<u4") != ord(" ")
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], filled]).astype(np.int8)))
+    spans = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=False)]
+    starts = np.array([m.start() for m in re.finditer(r"\S+", lines[0])])
+    # Every column has a header (a name may be several words), and no header word is outside a column.
+    inside = [(starts >= a) & (starts < b) for a, b in spans]
+    if not all(m.any() for m in inside) or int(sum(m.sum() for m in inside)) != len(starts):
+        return None
+    return spans
+
+
 def _fields(line: str, sep: str) -> list[str]:
     try:
         return next(csv.reader([line], delimiter=sep, quotechar='"'), [])
@@ -256,6 +308,24 @@ def _width(lines: list[str], sep: str) -> int:
     return max([len(_fields(line, sep)) for line in lines] + [1])
 
 
+def _read_spaced(text: str, sep: str, skip: int, width: int) -> pd.DataFrame:
+    """:func:`_read_csv` of a whitespace-separated or fixed-width text (all cells as text)."""
+    lines = text.splitlines()[skip:]
+    if sep == FIXED_WIDTH:
+        spans = _fixed_width_spans([ln for ln in lines[:200] if ln.strip()])
+        if spans is None:
+            raise ImportProblem("The file could not be read as fixed-width columns: the header does not "
+                                "line up with the data.")
+        spans = [(a, spans[i + 1][0] if i + 1 < len(spans) else None) for i, (a, _b) in enumerate(spans)]
+        grid = pd.read_fwf(io.StringIO("\n".join(lines)), colspecs=spans, header=None, dtype=str,
+                           keep_default_na=False, na_values=[], skip_blank_lines=False)
+        return grid.apply(lambda s: s.str.strip())
+    grid = pd.read_csv(io.StringIO("\n".join(lines)), sep=r"\s+", header=None, names=list(range(width)),
+                       dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=False, engine="python",
+                       on_bad_lines=lambda fields: [BAD_LINE + " ".join(fields)] + [""] * (width - 1))
+    return grid
+
+
 def _read_csv(text: str, sep: str, skip: int, width: int) -> pd.DataFrame:
     """All lines as text cells, header line included as the first row.
 
@@ -263,6 +333,8 @@ def _read_csv(text: str, sep: str, skip: int, width: int) -> pd.DataFrame:
     because pandas otherwise silently drops the extra fields of a first data
     line that is longer than the header.
     """
+    if sep in (WHITESPACE, FIXED_WIDTH):
+        return _read_spaced(text, sep, skip, width)
     kwargs = dict(
         sep=sep,
         dtype=str,
@@ -371,9 +443,12 @@ def header_names(cells: list[object]) -> list[str]:
 BAD_LINE = "\x00too-many-fields\x00"
 
 
-def read_text_table(data: bytes) -> RawTable:
-    """Decode, sniff and read a delimited text file (all cells as text)."""
-    fast = _read_utf8_fast(data)
+def read_text_table(data: bytes, separator: str | None = None) -> RawTable:
+    """Decode, sniff (unless ``separator`` is given) and read a delimited text file (all cells as text)."""
+    if separator is not None and separator not in SEPARATOR_CHOICES:
+        raise ImportProblem(f"Unknown separator {separator!r}; use one of "
+                            f"{', '.join(SEPARATOR_NAMES[s] for s in SEPARATOR_CHOICES)}.")
+    fast = _read_utf8_fast(data, separator)
     if fast is not None:
         grid, sep, encoding = fast
         return _text_table(grid, sep, 0, encoding, None)
@@ -384,6 +459,8 @@ def read_text_table(data: bytes) -> RawTable:
     if not text.strip():
         raise ImportProblem("The file is empty.")
     sep, skip, width = sniff_separator(text[:200_000])
+    if separator is not None and separator != sep:
+        sep, skip, width = _forced(text[:200_000], separator)
     grid = _read_csv(text, sep, skip, width)
     if grid.empty:
         raise ImportProblem("The file is empty: no header line was found.")
@@ -394,7 +471,18 @@ def read_text_table(data: bytes) -> RawTable:
 _HEAD_BYTES = 1_000_000  # enough for the 200,000-character sniffing sample
 
 
-def _read_utf8_fast(data: bytes) -> tuple[pd.DataFrame, str, str] | None:
+def _forced(sample: str, sep: str) -> tuple[str, int, int]:
+    """(sep, title lines, width) for a separator the user chose."""
+    lines = [ln for ln in sample.splitlines()[:200] if ln.strip()]
+    if sep == WHITESPACE:
+        return sep, 0, max([len(ln.split()) for ln in lines] + [1])
+    if sep == FIXED_WIDTH:
+        spans = _fixed_width_spans(lines) if lines else None
+        return sep, 0, len(spans) if spans else 1
+    return sep, 0, _width(lines, sep)
+
+
+def _read_utf8_fast(data: bytes, separator: str | None = None) -> tuple[pd.DataFrame, str, str] | None:
     """The grid of a plain UTF-8 file read by pyarrow, or None to use the general path.
 
     Gives exactly what the general path (decode everything, pandas reader)
@@ -422,6 +510,8 @@ def _read_utf8_fast(data: bytes) -> tuple[pd.DataFrame, str, str] | None:
         return None
     _check_not_binary(head_text)
     sep, skip, width = sniff_separator(head_text[:200_000])
+    if (separator is not None and separator != sep) or sep in (WHITESPACE, FIXED_WIDTH):
+        return None  # the general path reads a chosen separator and runs of spaces
     if skip or width < 2:
         return None
     quoted, cr = b'"' in payload, b"\r" in payload
@@ -659,11 +749,14 @@ def read_parquet_table(data: bytes) -> RawTable:
 
 
 # ------------------------------------------------------------------ entry --
-def read_raw(data: bytes, sheet: str | int | None = None, *, text_limit: int | None = None) -> RawTable:
+def read_raw(
+    data: bytes, sheet: str | int | None = None, *, text_limit: int | None = None, separator: str | None = None
+) -> RawTable:
     """Read any supported file's bytes into a :class:`RawTable`.
 
     ``text_limit`` (bytes) reads only the beginning of a text file, cut at a
     line end: enough to preview its columns without parsing a large file.
+    ``separator`` (text files) overrides the sniffed one: one of :data:`SEPARATOR_CHOICES`.
     """
     if not data or data.isspace():  # isspace, not strip: no copy of a large file
         raise ImportProblem("The file is empty.")
@@ -680,4 +773,4 @@ def read_raw(data: bytes, sheet: str | int | None = None, *, text_limit: int | N
     if text_limit is not None and len(data) > text_limit and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         cut = data.rfind(b"\n", 0, text_limit)
         data = data[: cut + 1] if cut > 0 else data
-    return read_text_table(data)
+    return read_text_table(data, separator)

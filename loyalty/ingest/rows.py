@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from loyalty.ingest.mapping import HELPER_COLUMNS, normalise_header, personal_header
+from loyalty.ingest.mapping import DISCOUNT_COLUMNS, HELPER_COLUMNS, normalise_header, personal_header
 from loyalty.ingest.parsing import (
     ParsedNumbers,
     arrow_strings,
@@ -34,6 +34,10 @@ from loyalty.ingest.parsing import (
 from loyalty.ingest.readers import BAD_LINE, RawTable
 from loyalty.schema import LEDGER_EVENTS, SPECS, canonical_dtype
 
+#: An import rejecting more than this share of its rows is flagged before use.
+MAX_REJECT_SHARE = 0.05
+#: An import whose kept amounts differ from the file's total by more than this share is flagged.
+MAX_AMOUNT_GAP = 0.01
 #: Dates before this are rejected as implausible.
 MIN_DATE = pd.Timestamp("1990-01-01")
 #: Amounts above this (absolute, currency units) are kept but flagged.
@@ -67,6 +71,11 @@ class LoadReport:
     sheet: str | None = None
     blank_rows: int = 0
     rows_output: int = 0
+    aggregation: str | None = None
+    confidence: dict[str, tuple[str, str]] = field(default_factory=dict)
+    amount_file_total: float | None = None
+    amount_kept_total: float | None = None
+    duplicates_across_files: int = 0
 
     @property
     def rows_rejected(self) -> int:
@@ -75,9 +84,45 @@ class LoadReport:
     def summary(self) -> str:
         """One line: rows read / kept / rejected (and transactions built)."""
         text = f"{self.rows_read:,} rows read, {self.rows_kept:,} kept, {self.rows_rejected:,} rejected"
+        if self.duplicates_across_files:
+            text += f" ({self.duplicates_across_files:,} already in an earlier file)"
         if self.line_items:
             text += f" ({self.rows_kept:,} lines summed into {self.rows_output:,} transactions)"
         return text
+
+    @property
+    def reject_share(self) -> float:
+        """Rows rejected for a problem / rows read (0-1); ids already imported from an earlier file
+        (several monthly exports that overlap) are expected and not counted."""
+        overlap = 0 if self.line_items else self.duplicates_across_files
+        return (self.rows_rejected - overlap) / self.rows_read if self.rows_read else 0.0
+
+    @property
+    def amount_gap(self) -> float:
+        """(file total - kept total) / |file total| of the amount column (0 when unknown)."""
+        a, b = self.amount_file_total, self.amount_kept_total
+        if a is None or b is None or not a:
+            return 0.0
+        return (a - b) / abs(a)
+
+    def alerts(self) -> tuple[str, ...]:
+        """Why this import should be checked before use: many rejects, or totals that do not add up.
+
+        More than :data:`MAX_REJECT_SHARE` of the rows rejected (with the top reasons), or a
+        kept amount total more than :data:`MAX_AMOUNT_GAP` away from the file's total of its
+        amount column (every row whose amount could be read, rejected rows included).
+        """
+        out = []
+        if self.reject_share > MAX_REJECT_SHARE:
+            top = self.reason_counts().head(3)
+            reasons = "; ".join(f"{n:,} × {r}" for r, n in top.items())
+            out.append(f"{self.reject_share:.1%} of the rows of {self.source_name!r} were rejected ({reasons}).")
+        if abs(self.amount_gap) > MAX_AMOUNT_GAP:
+            out.append(
+                f"The amounts kept add up to {self.amount_kept_total:,.2f}, {abs(self.amount_gap):.1%} "
+                f"{'below' if self.amount_gap > 0 else 'above'} the file's total of {self.amount_file_total:,.2f}."
+            )
+        return tuple(out)
 
     def reason_counts(self) -> pd.Series:
         """Number of rejected rows per reason *type* (cell values removed)."""
@@ -155,6 +200,14 @@ def _strictly_increasing(key: pd.Series) -> bool:
     if arr is None or arr.null_count or len(arr) < 2:
         return False
     return bool(pc.all(pc.greater(arr[1:], arr[:-1])).as_py())
+
+
+def _sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> pd.Series:
+    """Sum of ``values`` per code (NaN where every value of the code is NaN)."""
+    present = ~np.isnan(values)
+    sums = np.bincount(codes, weights=np.where(present, values, 0.0), minlength=n)
+    counts = np.bincount(codes, weights=present.astype(np.float64), minlength=n)
+    return pd.Series(np.where(counts > 0, np.round(sums, 6), np.nan))
 
 
 def _kept(values: pd.Series, keep: np.ndarray) -> pd.Series:
@@ -240,6 +293,19 @@ def list_columns(columns: list[str], limit: int = 25) -> str:
     return shown + (f", … ({len(columns):,} columns in all)" if len(columns) > limit else "")
 
 
+#: Logical type of the helper columns (see :data:`loyalty.ingest.mapping.HELPER_COLUMNS`).
+_HELPER_TYPES: dict[str, str] = {
+    "quantity": "float",
+    "unit_price": "float",
+    "product_id": "id",
+    **{c: "money" for c in DISCOUNT_COLUMNS},
+}
+#: Receipt ids repeated over rows of different content in at least this share of the rows make
+#: a line-level file even when no product or quantity column is mapped.
+LINE_LEVEL_SHARE = 0.2
+LINE_LEVEL_MIN_ROWS = 20
+
+
 class Importer:
     """One import: parses mapped columns, collects rejects and warnings."""
 
@@ -252,8 +318,10 @@ class Importer:
         date_order: str | None,
         keep_personal: bool,
         notes: list[str],
+        confidence: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         self.raw, self.kind, self.mapping, self.name = raw, kind, mapping, name
+        self.confidence = dict(confidence or {})
         self.frame = raw.frame
         self.n = len(raw.frame)
         self.spec = SPECS[kind]
@@ -262,7 +330,15 @@ class Importer:
         self.warnings: list[str] = list(raw.warnings) + notes
         self.reasons = _Reasons(self.n)
         self.out: dict[str, pd.Series] = {}
-        self.line_items = kind == "transactions" and "quantity" in mapping and "unit_price" in mapping
+        # Quantity x unit price is the only amount there is: one row per line by construction.
+        self.price_lines = (
+            kind == "transactions" and "quantity" in mapping and "unit_price" in mapping and "amount" not in mapping
+        )
+        self.line_items = self.price_lines  # also set when receipt ids repeat over product lines
+        self.aggregation: str | None = None
+        self.amount_file_total: float | None = None
+        self.amount_kept_total: float | None = None
+        self.receipt_rows: np.ndarray | None = None  # frame position of each receipt's first line
         self.decimal = "," if raw.separator == ";" else "."
         self.order_used: str | None = None
         self._numbers: dict[str, ParsedNumbers] = {}  # parsed while deciding the decimal separator
@@ -320,14 +396,7 @@ class Importer:
         dropped, ignored, extras = self._split_unmapped()
         self._decide_decimal()
         self._decide_date_order()
-        helpers = HELPER_COLUMNS.get(self.kind, ())
         for target in self.mapping:
-            if target in helpers and not self.line_items:
-                self.warn(
-                    f"Column {self.mapping[target]!r} ({target}) is not used: line-item exports need both a "
-                    "quantity and a unit price column."
-                )
-                continue
             self._parse(target)
         getattr(self, f"_finish_{self.kind}")()
         return self._result(dropped, ignored, extras)
@@ -419,7 +488,8 @@ class Importer:
     def _numeric_targets(self) -> list[str]:
         logical = {c.name: c.dtype for c in self.spec.columns}
         numeric = [t for t in self.mapping if logical.get(t) in ("money", "points", "float", "int")]
-        return numeric + [t for t in HELPER_COLUMNS.get(self.kind, ()) if t in self.mapping]
+        helpers = [t for t in HELPER_COLUMNS.get(self.kind, ()) if t in self.mapping]
+        return numeric + [t for t in helpers if _HELPER_TYPES[t] != "id"]
 
     def _decide_decimal(self) -> None:
         """The file's decimal separator: proven by some column, else the separator's convention."""
@@ -478,13 +548,13 @@ class Importer:
 
     # -- per-column parsing ----------------------------------------------
     def _logical(self, target: str) -> str:
-        if target in ("quantity", "unit_price"):
-            return "float"
+        if target in _HELPER_TYPES:
+            return _HELPER_TYPES[target]
         return self.spec.column(target).dtype
 
     def _required(self, target: str) -> bool:
-        if target in ("quantity", "unit_price"):
-            return True
+        if target in _HELPER_TYPES:
+            return self.price_lines and target in ("quantity", "unit_price")  # they make the amount
         if self.kind == "transactions" and target == "member_id":
             return False  # empty = guest purchase
         return self.spec.column(target).required
@@ -631,7 +701,9 @@ class Importer:
             return
         sub = pd.DataFrame({f: self.out[f] for f in fields if f in self.out})[dup_any]
         later = sub.duplicated(subset=[id_col], keep="first")
-        exact = sub.duplicated(keep="first")
+        # Exact duplicate = every column of the file equal, not only the mapped ones: two lines that
+        # differ in an unmapped product column are not the same row.
+        exact = pd.Series(self.frame[dup_any].duplicated(keep="first").to_numpy(), index=sub.index)
         first_row = self._first_rows(key, has_key)
         later_idx = later[later].index
         first = key.loc[later_idx].map(first_row).astype("int64").astype("str")
@@ -678,9 +750,16 @@ class Importer:
             self.warn(
                 "No transaction id column: ids were generated from row numbers, so duplicates cannot be found."
             )
-        if self.line_items:
+        discounts = [c for c in DISCOUNT_COLUMNS if c in self.out]
+        if discounts:
+            parts = pd.concat([self.out[c].abs() for c in discounts], axis=1)
+            self.out["discount"] = parts.sum(axis=1, min_count=1)
+        if self.line_items or self._repeats_over_lines():
+            self.line_items = True
             self._finish_line_items()
+            self.amount_kept_total = float(self.transactions["amount"].sum())
             return
+        self.amount_file_total = float(np.nansum(self.out["amount"].to_numpy(dtype="float64", na_value=np.nan)))
         self._dedupe("transaction_id", [c for c in self.spec.names if c in self.out])
         if "points_redeemed" in self.out:
             pr = self.out["points_redeemed"]
@@ -688,17 +767,59 @@ class Importer:
                 self.out["points_redeemed"] = pr.abs()
                 self.warn("Negative points_redeemed values were made positive (points spent are positive).")
         keep = self._keep()
+        self.amount_kept_total = float(np.nansum(_kept(self.out["amount"], keep).to_numpy(dtype="float64",
+                                                                                          na_value=np.nan)))
         self._amount_warning(_kept(self.out["amount"], keep), "amount")
         self._guest_warning(keep)
+
+    def _repeats_over_lines(self) -> bool:
+        """Whether receipt ids repeat over rows of different content (one row per product line).
+
+        True when a product or quantity column is mapped and some receipt id is on several
+        rows that differ somewhere in the file, or, without such a column, when those rows
+        are at least :data:`LINE_LEVEL_SHARE` of the file (and :data:`LINE_LEVEL_MIN_ROWS`) and
+        95% of their receipts keep one member and one day (then a warning says so). Rows equal
+        in every column are exact duplicates, never lines.
+        """
+        if "transaction_id" not in self.mapping:
+            return False
+        keep = self._keep()
+        tid = self.out["transaction_id"]
+        repeated = tid.duplicated(keep=False).to_numpy() & tid.notna().to_numpy() & keep
+        if not repeated.any():
+            return False
+        distinct = repeated & ~self.frame.duplicated(keep="first").to_numpy()
+        ids = tid[distinct]
+        over_lines = ids.duplicated(keep=False).to_numpy()
+        if not over_lines.any():
+            return False
+        if "product_id" in self.mapping or "quantity" in self.mapping:
+            return True
+        # Without a product column, lines are told from conflicting duplicates by what lines of one
+        # receipt share: its member and its day.
+        rows = np.flatnonzero(distinct)[over_lines]
+        same = pd.DataFrame(
+            {
+                "id": tid.iloc[rows].to_numpy(),
+                "member": self.out["member_id"].iloc[rows].to_numpy(),
+                "day": self.out["timestamp"].iloc[rows].dt.floor("D").to_numpy(),
+            }
+        ).groupby("id").nunique(dropna=False)
+        coherent = bool(((same["member"] <= 1) & (same["day"] <= 1)).mean() >= 0.95)
+        share = len(rows) / max(int(keep.sum()), 1)
+        if coherent and share >= LINE_LEVEL_SHARE and len(rows) >= LINE_LEVEL_MIN_ROWS:
+            self.warn(
+                f"{share:.0%} of the rows share a receipt id with other rows of different content: read as one "
+                "row per product line and summed per receipt. Map the product or quantity column to confirm, "
+                "or a unique id column if each row is a purchase."
+            )
+            return True
+        return False
 
     def _guest_warning(self, keep: np.ndarray) -> None:
         self._guest_warning_frame(_kept(self.out["member_id"], keep))
 
     def _finish_line_items(self) -> None:
-        if "amount" in self.mapping:
-            self.warn(
-                f"Line-item export: amount = quantity x unit price; column {self.mapping['amount']!r} is not used."
-            )
         # Exact duplicate lines (every column equal, as written in the file).
         keep = self._keep()
         dup = self.frame.duplicated(keep="first").to_numpy() & keep
@@ -709,41 +830,67 @@ class Importer:
                 "exact duplicate line (same as row " + key.map(first_row).astype("Int64").astype("str") + ")"
             )
             self.reasons.add(dup, msg)
-            self.warn(f"{plural(int(dup.sum()), 'exact duplicate line')} rejected.")
-        keep = self._keep()
+            self.warn(
+                f"{plural(int(dup.sum()), 'exact duplicate line')} rejected (every column equal to an earlier line)."
+            )
         tid = self.out["transaction_id"]
-        line_amount = self.out["quantity"] * self.out["unit_price"]
-        cancelled = tid.str.match(r"^[Cc][0-9]").fillna(False).astype(bool)
-        line_amount = line_amount.where(~cancelled, -line_amount.abs())
+        if self.price_lines:
+            line_amount = self.out["quantity"] * self.out["unit_price"]
+            cancelled = tid.str.match(r"^[Cc][0-9]").fillna(False).astype(bool)
+            line_amount = line_amount.where(~cancelled, -line_amount.abs())
+            basis = f"quantity x unit price ({self.mapping['quantity']!r} x {self.mapping['unit_price']!r})"
+        else:
+            line_amount = self.out["amount"]
+            cancelled = pd.Series(False, index=tid.index)
+            basis = f"sum of {self.mapping['amount']!r} (the line totals as exported)"
+        self.amount_file_total = float(np.nansum(line_amount.to_numpy(dtype="float64", na_value=np.nan)))
+        keep = self._keep()
         missing_id = tid.isna().to_numpy() & keep
         self.reasons.add(
             missing_id, f"missing transaction_id ({self.mapping.get('transaction_id', '?')!r} is empty)"
         )
         keep = self._keep()
-        lines = pd.DataFrame({c: self.out[c] for c in self.spec.names if c in self.out and c != "amount"})
-        lines["amount"] = line_amount
-        lines = lines[keep]
-        grouped = lines.groupby("transaction_id", sort=False)
-        summed = [c for c in ("amount", "points_earned", "points_redeemed") if c in lines.columns]
-        tx = grouped.agg({c: "first" for c in lines.columns if c not in summed and c != "transaction_id"})
-        for c in summed:
-            tx[c] = grouped[c].sum(min_count=1)
-        conflicts = grouped["member_id"].nunique()
-        if (conflicts > 1).any():
+        pos = np.flatnonzero(keep)
+        codes, uniques = pd.factorize(tid.to_numpy()[pos], sort=False)
+        n_receipts = len(uniques)
+        # First line of each receipt: a reverse scatter (the last write wins, so scan backwards).
+        first = np.empty(n_receipts, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        self.receipt_rows = pos[first]
+        columns: dict[str, pd.Series] = {}
+        for c in self.spec.names:
+            if c in ("amount", "points_earned", "points_redeemed", "discount"):
+                values = line_amount if c == "amount" else self.out.get(c)
+                if values is not None:
+                    columns[c] = _sum_by(codes, values.to_numpy(dtype="float64", na_value=np.nan)[pos], n_receipts)
+            elif c in self.out:
+                columns[c] = self.out[c].iloc[self.receipt_rows].reset_index(drop=True)
+        tx = pd.DataFrame(columns)
+        members = self.out["member_id"].iloc[pos]
+        n_members = pd.Series(members.to_numpy()).groupby(codes).nunique()
+        if (n_members > 1).any():
             self.warn(
-                f"{plural(int((conflicts > 1).sum()), 'invoice')} had lines with different member ids; "
+                f"{plural(int((n_members > 1).sum()), 'receipt')} had lines with different member ids; "
                 "the first line's member id was used."
             )
-        self.transactions = tx.reset_index()
-        n_cancel = int(cancelled[keep].groupby(tid[keep]).any().sum()) if keep.any() else 0
-        n_neg = int((self.transactions["amount"] < 0).sum())
-        self.warn(
-            f"Line-item export: {plural(int(keep.sum()), 'line')} summed into "
-            f"{plural(len(self.transactions), 'transaction')} (amount = quantity x unit price); "
-            f"{n_neg:,} with a negative total (returns/cancellations, {n_cancel:,} ids starting with 'C')."
+        self.transactions = tx
+        n_lines = len(pos)
+        n_neg = int((tx["amount"] < 0).sum())
+        extra = ""
+        if "discount" in tx:
+            names = ", ".join(repr(self.mapping[c]) for c in DISCOUNT_COLUMNS if c in self.mapping)
+            extra = f"; discount = sum of |{names}| (not subtracted again)"
+        self.aggregation = (
+            f"{n_lines:,} lines → {n_receipts:,} receipts; amount = {basis}{extra}; timestamp, member, store "
+            f"and channel of each receipt's first line"
         )
-        self._amount_warning(self.transactions["amount"], "transaction amount")
-        self._guest_warning_frame(self.transactions["member_id"])
+        returns = f"{n_neg:,} receipts with a negative total (returns"
+        if self.price_lines:
+            n_cancel = int(np.bincount(codes, weights=cancelled.to_numpy()[pos], minlength=n_receipts).astype(bool).sum())
+            returns += f", {n_cancel:,} ids starting with 'C'"
+        self.warn(f"Line-item export: {self.aggregation}. {returns}).")
+        self._amount_warning(tx["amount"], "transaction amount")
+        self._guest_warning_frame(tx["member_id"])
 
     def _guest_warning_frame(self, members: pd.Series) -> None:
         n_guest = int(members.isna().sum())
@@ -796,10 +943,7 @@ class Importer:
         if self.line_items:
             data = self.transactions
             index = data.index
-            extra_frame = None
-            if extras:
-                tid = self.out["transaction_id"][keep]
-                extra_frame = self.frame.loc[keep, extras].groupby(tid.to_numpy(), sort=False).first()
+            extra_frame = self.frame.iloc[self.receipt_rows][extras].reset_index(drop=True) if extras else None
         else:
             # A dict, not a DataFrame: building a frame stacks same-dtype columns (a copy per column).
             data = {k: _kept(v, keep) for k, v in self.out.items() if k in self.spec.names}
@@ -816,8 +960,6 @@ class Importer:
             else:
                 columns[c.name] = pd.Series(index=index, dtype=dtype)
         if extra_frame is not None:
-            if self.line_items:
-                extra_frame = extra_frame.reindex(data["transaction_id"].to_numpy()).set_axis(data.index)
             for c in extra_frame.columns:
                 columns[c if c not in columns else f"{c} (source)"] = extra_frame[c]
         canonical = pd.DataFrame(columns, index=index, copy=False)
@@ -841,6 +983,10 @@ class Importer:
             sheet=self.raw.sheet,
             blank_rows=self.raw.blank_rows,
             rows_output=len(canonical),
+            aggregation=self.aggregation,
+            confidence=self.confidence,
+            amount_file_total=self.amount_file_total,
+            amount_kept_total=self.amount_kept_total,
         )
         if not len(canonical):
             report = _with_warning(

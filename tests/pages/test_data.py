@@ -63,6 +63,11 @@ def test_french_csv_shows_counts_and_rejects(page):
     # Uploaded values are escaped before reaching markdown.
     assert all("<b>" not in w.value for w in at.warning)
 
+    # 3 of 7 rows rejected: flagged above "Use this data", which waits for a confirmation.
+    assert any("Check this import before using it" in w.value for w in at.warning)
+    assert at.button(key="data_use").disabled
+    at.checkbox(key="data_confirm_alerts").check()
+    at.run()
     at.button(key="data_use").click()
     at.run()
     assert not at.exception
