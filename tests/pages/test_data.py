@@ -172,3 +172,46 @@ def test_ten_thousand_columns_in_the_page(page):
     row = ",".join(["A", "2024-01-05", "3.5", *["1"] * 10_000])
     at = upload(page, "transactions", "wide.csv", f"{header}\n{row}\n".encode())
     assert metrics(at) == {"Rows read": "1", "Rows kept": "1", "Rows rejected": "0"}
+
+
+def test_line_level_upload_shows_the_aggregation_and_no_duplicate_rejections(page):
+    from tests.ingest.test_real_exports import grocery_lines, parquet_bytes
+
+    lines = grocery_lines(40)
+    at = upload(page, "transactions", "transaction_data.parquet", parquet_bytes(lines))
+    m = metrics(at)
+    assert m["Rows read"] == f"{len(lines):,}" and m["Rows rejected"] == "0"
+    assert m["Receipts built"] == f"{lines['basket_id'].nunique():,}"
+    agg = " ".join(i.value for i in at.info)
+    assert f"{len(lines):,} lines → {lines['basket_id'].nunique():,} receipts" in agg
+    assert "sum of 'sales\\_value'" in agg  # markdown-escaped for display
+    assert not any("duplicate" in w.value for w in at.warning)
+    assert not at.button(key="data_use").disabled  # a clean import needs no confirmation
+    at.button(key="data_use").click()
+    at.run()
+    ds = at.session_state["dataset"]
+    assert len(ds.transactions) == lines["basket_id"].nunique()
+    assert round(ds.transactions["amount"].sum(), 2) == round(lines["sales_value"].sum(), 2)
+
+
+def test_several_monthly_files_and_saved_settings(page):
+    jan = b"id,client,date,montant\nT1,C1,2024-01-05,10\nT2,C2,2024-01-31,20\n"
+    feb = b"id,client,date,montant\nT2,C2,2024-01-31,20\nT3,C3,2024-02-01,30\n"
+    page.file_uploader(key="up_transactions").set_value([("jan.csv", jan, "text/csv"), ("feb.csv", feb, "text/csv")])
+    page.run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert metrics(page) == {"Rows read": "4", "Rows kept": "3", "Rows rejected": "1"}
+    assert any("found in several files" in w.value for w in page.warning)
+    assert not page.button(key="data_use").disabled
+    # The confirmed settings are offered as a JSON download.
+    assert any(b.label.startswith("⬇ Import settings") for b in page.get("download_button"))
+
+
+def test_unknown_headers_offer_guesses_to_confirm(page):
+    rows = "".join(f"{i % 7},R{i},2024-01-{1 + i % 28:02d},{i * 1.25:.2f}\n" for i in range(60))
+    at = upload(page, "transactions", "odd.csv", ("k1,k2,k3,k4\n" + rows).encode())
+    assert any("Guessed from the columns' content" in w.value for w in at.warning)
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("guess_"))).click()
+    at.run()
+    assert not at.exception
+    assert metrics(at)["Rows kept"] == "60"
