@@ -7,7 +7,8 @@ The public API, by job (each subpackage's ``__init__`` says what lives there):
 * ``members`` -- member features, K-means segmentation, RFM;
 * ``clv`` -- classic CLV, BG/NBD + Gamma-Gamma, customer value, holdout check;
 * ``simulator`` -- reward rules, the exact replay of history under them, scenarios;
-* ``economics`` -- breakage and the points liability;
+* ``economics`` -- earn cohorts, breakage (chain-ladder URR), the liability, IFRS 15, expiring points;
+* ``experiments`` -- campaign lift with test/control groups (CUPED, Welch), test planning, event study;
 * ``report`` -- the strategy report (HTML and Excel);
 * ``spark`` -- the same analyses on Apache Spark.
 
@@ -27,7 +28,25 @@ from loyalty.clv import (
     fit_models,
     rfm_summary,
 )
-from loyalty.economics import exit_mix_breakage, points_liability
+from loyalty.economics import (
+    BreakageEstimate,
+    backtest_breakage,
+    estimate_breakage,
+    expiring_by_month,
+    expiring_members,
+    expiring_summary,
+    ifrs15_schedule,
+    points_liability,
+    program_ifrs15,
+)
+from loyalty.experiments import (
+    campaign_lift,
+    event_study,
+    minimum_detectable_effect,
+    plan_test,
+    required_group_size,
+    spend_variance,
+)
 from loyalty.export import to_csv_bytes, to_excel_bytes
 from loyalty.ingest import ImportProblem, LoadResult, build_dataset, load_table
 from loyalty.inputs import ProgramInputs
@@ -57,6 +76,7 @@ __all__ = [
     "METRICS",
     "SAMPLE_RULES",
     "BehaviourAssumptions",
+    "BreakageEstimate",
     "CLVModels",
     "Dataset",
     "ExpiryPolicy",
@@ -68,33 +88,45 @@ __all__ = [
     "RewardRules",
     "RulesError",
     "Tier",
+    "backtest_breakage",
     "build_dataset",
     "build_report",
     "calibration_holdout",
+    "campaign_lift",
     "choose_k",
     "clv_simple",
     "compare",
     "compute_kpi_table",
     "compute_kpis",
     "customer_value",
-    "exit_mix_breakage",
+    "estimate_breakage",
+    "event_study",
+    "expiring_by_month",
+    "expiring_members",
+    "expiring_summary",
     "fit_bgnbd",
     "fit_gamma_gamma",
     "fit_models",
+    "ifrs15_schedule",
     "infer_baseline_rules",
     "kpi_table",
     "load_sample",
     "load_table",
     "member_features",
+    "minimum_detectable_effect",
     "monthly_series",
+    "plan_test",
     "points_liability",
     "prepare",
     "presets",
+    "program_ifrs15",
     "replay",
+    "required_group_size",
     "rfm_scores",
     "rfm_summary",
     "segment",
     "sensitivity",
+    "spend_variance",
     "to_csv_bytes",
     "to_excel_bytes",
 ]

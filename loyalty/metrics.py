@@ -14,11 +14,15 @@ currency, ``points`` loyalty points, ``num`` a plain decimal, ``score`` a signed
 
 Resolved forks (each name has one definition):
 
-* ``breakage_rate`` is the historical exit mix, expired / (expired + redeemed), on the KPI
-  page and in the simulator alike (it discounts the liability in both). The KPI page's
-  former "Breakage (period)", expired / issued in the period, mixes earn cohorts and is
-  now ``expiry_rate``, "Points expired / issued (period)".
-* ``liability`` is outstanding x point value x (1 - breakage rate) in both, and is not
+* ``breakage_rate`` is the earn-cohort chain-ladder breakage of the points outstanding
+  (:func:`loyalty.economics.estimate_breakage`) on the KPI page, the Points & liability page,
+  in the simulator (on the replayed history) and in the report alike; ``urr`` is the same
+  estimate's ultimate redemption rate. The former historical exit mix, expired / (expired +
+  redeemed), is gone: backtested on the sample it said 0.5 % where at least 48.9 % of the
+  outstanding points later expired, and it was 0 under "never expire". The KPI page's former
+  "Breakage (period)", expired / issued in the period, mixes earn cohorts and is now
+  ``expiry_rate``, "Points expired / issued (period)".
+* ``liability`` is outstanding x (1 - breakage rate) x cost per point everywhere, and is not
   estimated when the breakage rate is not (the naive liability is always shown beside it).
 * The KPI page's CLV is ``revenue_clv_period`` (period retention, revenue); the Customer
   value page's is ``classic_clv`` (history churn proxy, margin): two names, two definitions,
@@ -53,7 +57,8 @@ class Metric:
     group : str
         Where it is shown: a KPI page group, ``Simulator``, ``Customer value`` or ``Member features``.
     needs : str
-        The table it needs (``transactions``, ``members``, ``ledger``, ``surveys``, ``costs``).
+        The table it needs (``transactions``, ``members``, ``ledger``, ``surveys``, ``costs``,
+        ``campaigns``).
     """
 
     key: str
@@ -370,7 +375,10 @@ _KPIS: tuple[Metric, ...] = (
         "Redemption rate",
         "pct",
         "up",
-        ("Points redeemed / points issued in the period."),
+        (
+            "Points redeemed / points issued in the period: a points ratio, not a share of members (see "
+            "Redeemer rate). Points redeemed were partly earned in earlier periods, so it can exceed 100 %."
+        ),
         "Points",
         "ledger",
     ),
@@ -379,7 +387,11 @@ _KPIS: tuple[Metric, ...] = (
         "Redeemer rate",
         "pct",
         "up",
-        ("Active members with >= 1 redemption in the period / active members."),
+        (
+            "Members with >= 1 redemption in the period / members (enrolled by the period end, as in "
+            "Members): the share of the whole membership that redeemed, buyers or not. Not Redeemers / "
+            "active members: Redeemers counts active members only, for the spend comparison."
+        ),
         "Points",
         "ledger",
     ),
@@ -406,23 +418,40 @@ _KPIS: tuple[Metric, ...] = (
     ),
     Metric(
         "breakage_rate",
-        "Breakage rate (historical exit mix)",
+        "Breakage of outstanding points (cohort chain-ladder)",
         "pct",
         "neutral",
-        "Share of the points that left balances by expiring rather than being redeemed: points expired / "
-        "(points expired + points redeemed), over all history up to the end (KPI page: the period end; "
-        "simulator: the replay end). Not estimated while no point has left a balance.",
+        "Expected share of the points outstanding at the end that will never be redeemed: 1 - expected future "
+        "redemptions / points outstanding. Every redemption and expiry is attributed first in first out to "
+        "the earn month of the points it used; a chain-ladder (volume-weighted age-to-age factors, tail fitted "
+        "on the factors from age 6 months) develops each earn month's redemptions to ultimate, capped at "
+        "what it still holds. KPI page: at the period end, on the ledger; simulator: on the replayed history "
+        "at its end. Not estimated (blank) without a ledger or with fewer than 3 earn months of at least 12 "
+        "months' development.",
+        "Points",
+        "ledger",
+    ),
+    Metric(
+        "urr",
+        "Ultimate redemption rate (URR)",
+        "pct",
+        "neutral",
+        "Expected share of all the points issued up to the end that will ultimately be redeemed: chain-ladder "
+        "ultimate redemptions / points issued, from the same earn-cohort development as the breakage of "
+        "outstanding points. Not estimated when that breakage is not.",
         "Points",
         "ledger",
     ),
     Metric(
         "liability",
-        "Points liability (breakage-adjusted)",
+        "Points liability (URR-adjusted)",
         "money",
         "down",
-        "Outstanding points x point value x (1 - breakage rate): the expected cost of the points still "
-        "held, if they leave balances in the same mix as past points did. Not estimated when the breakage "
-        "rate is not (see the liability with no breakage).",
+        "Outstanding points x (1 - breakage of outstanding points) x cost per point: the expected cost of "
+        "the points still held that will be redeemed. Cost per point = reward cost / points redeemed over "
+        "the 12 months to the end when the costs file has 'rewards' rows, else the point value (simulator: "
+        "the scenario's point value). Not estimated when the breakage is not (see the liability with no "
+        "breakage).",
         "Points",
         "ledger",
     ),
@@ -443,8 +472,9 @@ _KPIS: tuple[Metric, ...] = (
         "Member AOV x annual purchase frequency x expected lifespan (years), from this period alone. Annual "
         "frequency = purchase frequency x 365.25 / period days; lifespan = 1 / annual churn, annual churn = "
         "1 - retention^(365.25 / period days), capped at 10 years (no figure when retention is unknown). "
-        "Revenue, not margin; read it on a 12-month period. Not the Customer value page's classic CLV, "
-        "which uses the whole history and the gross margin.",
+        "When the cap applies (annual churn 0 or under 10 %) the figure is set by the cap, not measured, "
+        "and the Value notes say so. Revenue, not margin; read it on a 12-month period. Not the Customer "
+        "value page's classic CLV, which uses the whole history and the gross margin.",
         "Value",
         "transactions",
     ),
@@ -484,7 +514,11 @@ _KPIS: tuple[Metric, ...] = (
         "Cost per retained member",
         "money",
         "down",
-        ("Program cost / retained members (active in the previous and this period)."),
+        (
+            "Retention cost / retained members (active in the previous and this period). Retention cost = "
+            "program cost without acquisition costs (costs category 'acquisition', counted in CAC): reward "
+            "cost + other costs-file amounts + platform cost input, prorated by days."
+        ),
         "Value",
         "costs",
     ),
@@ -494,9 +528,14 @@ _KPIS: tuple[Metric, ...] = (
         "money",
         "up",
         (
-            "(Redeemer - non-redeemer spend per member) x redeemers; without redemption data (member AOV - "
-            "guest AOV) x member purchases. Selection bias: heavy buyers redeem more, so this is an upper "
-            "bound, not a causal effect."
+            "The best estimate available, named in the notes: (1) measured by randomised campaigns whose "
+            "windows overlap the period (incremental spend per test member x test members, prorated by the "
+            "days of each window in the period; it counts what the tests measured, not the program's "
+            "always-on effect); else (2) the event study by enrolment month (observational: extra spend "
+            "per member-month after enrolment x member-months enrolled in the period); else (3) (redeemer - "
+            "non-redeemer spend per member) x redeemers, or without redemption data (member AOV - guest "
+            "AOV) x member purchases: selection bias (heavy buyers redeem more), so an upper bound, not a "
+            "causal effect."
         ),
         "Value",
         "transactions",
@@ -508,7 +547,8 @@ _KPIS: tuple[Metric, ...] = (
         "up",
         (
             "(Incremental revenue x gross margin - program cost) / program cost. Needs the gross margin "
-            "input; inherits the incremental revenue caveat (upper bound)."
+            "input; inherits the incremental revenue's source and caveat (randomised > event study > "
+            "redeemer uplift, an upper bound)."
         ),
         "Value",
         "costs",
@@ -527,7 +567,23 @@ _KPIS: tuple[Metric, ...] = (
         "CSAT",
         "rating",
         "up",
-        ("Mean CSAT (1-5) of responses in the period."),
+        (
+            "Mean CSAT rating (1-5) of the responses in the period with a CSAT answer (blank answers left "
+            "out). A mean: see CSAT top-2 share for the share of satisfied responses."
+        ),
+        "Voice",
+        "surveys",
+    ),
+    Metric(
+        "csat_top2_share",
+        "CSAT top-2 share (4-5)",
+        "pct",
+        "up",
+        (
+            "Responses in the period with CSAT 4 or 5 (satisfied or very satisfied) / responses with a CSAT "
+            "answer: the usual 'CSAT %'. Unlike the mean, one very unhappy answer cannot hide many happy "
+            "ones."
+        ),
         "Voice",
         "surveys",
     ),
@@ -536,7 +592,11 @@ _KPIS: tuple[Metric, ...] = (
         "Referral rate",
         "pct",
         "up",
-        ("Distinct members who referred someone enrolled in the period / active members."),
+        (
+            "Distinct members who referred someone enrolled in the period / members (enrolled by the period "
+            "end, as in Members). Referrers are counted among those members, so a referrer id unknown to "
+            "the data is left out."
+        ),
         "Voice",
         "members",
     ),
@@ -548,6 +608,81 @@ _KPIS: tuple[Metric, ...] = (
         ("New members with a referrer / new members."),
         "Voice",
         "members",
+    ),
+)
+
+#: The Points & liability page's point economics (:mod:`loyalty.economics`).
+_ECONOMICS: tuple[Metric, ...] = (
+    Metric(
+        "cost_per_point",
+        "Cost per point",
+        "money",
+        "down",
+        "Reward cost / points redeemed over the 12 months to the end, with the reward cost from the costs "
+        "file's 'rewards' rows (months prorated by days); the point value input when the file has none.",
+        "Points & liability",
+        "ledger",
+    ),
+    Metric(
+        "effective_reward_rate",
+        "Effective reward rate",
+        "pct",
+        "neutral",
+        "Earn rate x point value: points issued / member sales over the 12 months to the end, times the point "
+        "value (currency of rewards earned per currency spent).",
+        "Points & liability",
+        "ledger",
+    ),
+    Metric(
+        "reward_attainability",
+        "Reward attainability",
+        "pct",
+        "up",
+        "Members whose balance ever reached the smallest redemption / members who ever earned points, up to "
+        "the end (the smallest redemption in the ledger unless the rules set one).",
+        "Points & liability",
+        "ledger",
+    ),
+    Metric(
+        "days_to_first_reward",
+        "Median days to first reward",
+        "days",
+        "down",
+        "Median over members who redeemed of the days from their first earn to their first redemption.",
+        "Points & liability",
+        "ledger",
+    ),
+    Metric(
+        "liability_ifrs15",
+        "IFRS 15 deferred revenue (points)",
+        "money",
+        "down",
+        "Contract liability for the points (IFRS 15): member sales allocated to the points issued by relative "
+        "stand-alone selling price (points x point value x expected redemption rate at issuance) minus the "
+        "revenue recognised as points are redeemed (cumulative redeemed / expected redemptions, with "
+        "cumulative catch-up when the URR estimate changes), month by month.",
+        "Points & liability",
+        "ledger",
+    ),
+    Metric(
+        "points_expiring_30d",
+        "Points expiring in 30 days",
+        "points",
+        "down",
+        "Open points whose expiry date (the members do nothing more) falls in the 30 days after the end, "
+        "under the expiry rules replayed (inactivity: last activity + months + grace; fixed: each lot's earn "
+        "time + months + grace).",
+        "Points & liability",
+        "transactions",
+    ),
+    Metric(
+        "points_expiring_90d",
+        "Points expiring in 90 days",
+        "points",
+        "down",
+        "Open points whose expiry date falls in the 90 days after the end (as for 30 days).",
+        "Points & liability",
+        "transactions",
     ),
 )
 
@@ -597,7 +732,10 @@ _VALUE: tuple[Metric, ...] = (
         "AOV x purchases per year x expected lifespan x gross margin. AOV = net spend / purchases; purchases "
         "per year = purchases / member-years of tenure; annual churn = members whose last purchase is 365-730 "
         "days old / members with tenure > 365 days who purchased in the last 730 days; lifespan = 1 / annual "
-        "churn capped at 10 years. A quick benchmark that ignores who is still active.",
+        "churn capped at 10 years, flagged lifespan_capped when the cap applies (churn 0 or under 10 %: "
+        "the CLV is then set by the cap, not measured; a segment of recent buyers has churn 0 by "
+        "construction); no figure when no member is exposed (churn unknown). A quick benchmark that "
+        "ignores who is still active.",
         "Customer value",
     ),
     Metric(
@@ -623,7 +761,8 @@ _VALUE: tuple[Metric, ...] = (
         "pct",
         "up",
         "BG/NBD probability that the member has not dropped out, averaged over members with a repeat "
-        "purchase (the model gives a one-time buyer P(alive) = 1 by construction, so they are left out).",
+        "purchase, overall and per segment (the model gives a one-time buyer P(alive) = 1 by construction, "
+        "so they are left out and counted as one-time buyers instead).",
         "Customer value",
     ),
     Metric(
@@ -757,6 +896,110 @@ _FEATURES: tuple[Metric, ...] = (
 )
 
 
+_EXPERIMENTS: tuple[Metric, ...] = (
+    Metric(
+        "incremental_spend_per_member",
+        "Incremental spend per test member",
+        "money",
+        "up",
+        "Mean spend per test member over the campaign window minus the same for control members, CUPED-"
+        "adjusted on each member's spend over the 12 months before the window; spend = amounts with returns, "
+        "0 for a member without purchase; Welch 95% interval beside it.",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "relative_lift",
+        "Relative lift",
+        "pct",
+        "up",
+        "Incremental spend per test member / control spend per member over the window.",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "incremental_revenue_total",
+        "Incremental revenue (campaign)",
+        "money",
+        "up",
+        "Incremental spend per test member x test members: what the campaign added over its window.",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "incremental_purchases_per_member",
+        "Incremental purchases per test member",
+        "num",
+        "up",
+        "Mean purchases (amount > 0) per test member over the window minus the same for control members, "
+        "CUPED-adjusted on the purchases of the 12 months before.",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "p_value",
+        "p-value",
+        "num",
+        "neutral",
+        "Two-sided Welch t-test of 'the campaign changed nothing': the chance of a difference at least this "
+        "large if it had no effect (under 0.05: unlikely to be noise).",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "variance_reduction",
+        "Variance removed by CUPED",
+        "pct",
+        "up",
+        "1 - (CUPED standard error / plain standard error)^2: the share of the noise that adjusting on pre-period "
+        "spend removed (about corr(pre-period spend, window spend)^2).",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "pre_spend_std_diff",
+        "Balance before the campaign",
+        "num",
+        "neutral",
+        "Standardised difference of pre-period spend (test mean - control mean) / pooled standard deviation; "
+        "beyond +/-0.1 the groups differed before the campaign.",
+        "Experiments",
+        "campaigns",
+    ),
+    Metric(
+        "mde",
+        "Minimum detectable effect",
+        "money",
+        "down",
+        "Smallest true incremental spend per test member a test detects with 80% power at the 5% level: "
+        "(z(0.975) + z(0.8)) x sd x sqrt(1 - variance removed by CUPED) x sqrt(1/n_test + 1/n_control).",
+        "Experiments",
+        "transactions",
+    ),
+    Metric(
+        "members_needed",
+        "Members needed",
+        "int",
+        "down",
+        "Test + control members for an 80% chance to detect the target effect at the 5% level, at the chosen "
+        "control share (the MDE formula solved for n).",
+        "Experiments",
+        "transactions",
+    ),
+    Metric(
+        "event_study_att",
+        "Program effect per member-month (event study)",
+        "money",
+        "up",
+        "Observational, not randomised: average over months 0-11 after enrolment of the change in enrolled "
+        "members' monthly spend since the month before enrolment, minus the same change for members not yet "
+        "enrolled (staggered difference-in-differences by enrolment month); 95% interval, members as clusters.",
+        "Experiments",
+        "members",
+    ),
+)
+
+
 def _index(metrics: tuple[Metric, ...]) -> dict[str, Metric]:
     out: dict[str, Metric] = {}
     for m in metrics:
@@ -767,7 +1010,7 @@ def _index(metrics: tuple[Metric, ...]) -> dict[str, Metric]:
 
 
 #: Program-level metrics: KPI groups, simulator totals and customer value (one entry per key).
-METRICS: dict[str, Metric] = _index(_KPIS + _REPLAY + _VALUE)
+METRICS: dict[str, Metric] = _index(_KPIS + _ECONOMICS + _REPLAY + _VALUE + _EXPERIMENTS)
 
 #: Member-level columns of :func:`loyalty.members.member_features` (a per-member table, not
 #: program metrics: ``points_redeemed`` there is one member's, here the program's).
@@ -826,3 +1069,49 @@ def definitions(keys) -> list[tuple[str, str]]:
 def group_keys(group: str) -> tuple[str, ...]:
     """Keys of the metrics shown in ``group``, in registry order."""
     return tuple(k for k, m in METRICS.items() if m.group == group)
+
+
+def currency_prefix(currency: str) -> str:
+    """``currency`` as written before an amount: a symbol as is (``€``), a code with a space (``USD ``)."""
+    currency = currency or ""
+    return currency + " " if currency[-1:].isalpha() else currency
+
+
+def format_number(value, unit: str, currency: str = "", *, delta: bool = False) -> str:
+    """``value`` written for people in ``unit`` (a :data:`Unit`); an em dash when it is missing.
+
+    ``pct`` is a 0-1 fraction shown as a percentage (one decimal), ``money`` has two
+    decimals after ``currency``, counts and points are whole, ``score`` is signed, ``days``
+    and ``years`` carry their unit. ``delta=True`` writes a difference: signed, and a
+    percentage's difference in percentage points (``+5.2 pp``), since a change of a share is
+    not a relative change. Unknown units get two decimals.
+    """
+    if value is None or isinstance(value, str):
+        return "—" if value is None else value
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v or v in (float("inf"), float("-inf")):  # NaN, or a ratio of a zero base
+        return "—"
+    a = abs(v)
+    if unit in ("int", "points"):
+        body = f"{a:,.0f}"
+    elif unit == "pct":
+        body = f"{a * 100:,.1f} pp" if delta else f"{a:,.1%}"
+    elif unit == "money":
+        body = f"{currency_prefix(currency)}{a:,.2f}"
+    elif unit == "score":
+        body, delta = f"{a:,.1f}", True  # NPS is a signed index: +12 and -12 read differently
+    elif unit == "rating":
+        body = f"{a:,.2f}"
+    elif unit == "years":
+        body = f"{a:,.1f} years"
+    elif unit == "days":
+        body = f"{a:,.0f} days"
+    else:
+        body = f"{a:,.2f}"
+    # A figure that rounds to zero gets no sign, so there is no "-0.0%" or "+0".
+    if not any(ch in "123456789" for ch in body):
+        return body
+    return ("-" if v < 0 else "+" if delta else "") + body

@@ -28,6 +28,7 @@ _FORMATS = {
     "ledger": "%Y-%m-%d %H:%M:%S",
     "surveys": "%Y-%m-%d",
     "costs": "%Y-%m-%d",
+    "campaigns": "%Y-%m-%d",
 }
 
 
@@ -53,7 +54,7 @@ def load_sample(folder: str | Path | None = None) -> Dataset:
     ----------
     folder : str or Path, optional
         Folder with ``transactions.csv`` (and optionally ``members.csv``,
-        ``ledger.csv``, ``surveys.csv``, ``costs.csv``); defaults to the
+        ``ledger.csv``, ``surveys.csv``, ``costs.csv``, ``campaigns.csv``); defaults to the
         bundled ``sample_data/``.
 
     Returns

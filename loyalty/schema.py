@@ -22,13 +22,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-TableKind = Literal["transactions", "members", "ledger", "surveys", "costs"]
+TableKind = Literal["transactions", "members", "ledger", "surveys", "costs", "campaigns"]
 
 #: Ledger events. Canonical ledger ``points`` are *signed*: earn > 0,
 #: redeem < 0, expire < 0, adjust either sign.
 LEDGER_EVENTS: tuple[str, ...] = ("earn", "redeem", "expire", "adjust")
 #: Integer code of each ledger event (its position in :data:`LEDGER_EVENTS`).
 EVENT_CODES: dict[str, int] = {e: i for i, e in enumerate(LEDGER_EVENTS)}
+#: Campaign groups: ``test`` members got the campaign, ``control`` members were held out.
+CAMPAIGN_GROUPS: tuple[str, ...] = ("test", "control")
 
 
 @dataclass(frozen=True)
@@ -146,9 +148,29 @@ COSTS = TableSpec(
     "Program cost, CAC (category 'acquisition'), cost per retained member, ROI.",
 )
 
-SPECS: dict[str, TableSpec] = {s.kind: s for s in (TRANSACTIONS, MEMBERS, LEDGER, SURVEYS, COSTS)}
+CAMPAIGNS = TableSpec(
+    "campaigns",
+    "Campaigns (test / control)",
+    (
+        Column("member_id", "id", "Member assigned to the campaign's test or control group.", True),
+        Column("campaign", "text", "Campaign name or code (one row per member and campaign).", True),
+        Column(
+            "group",
+            "text",
+            "test (received the campaign) or control (held out). Imported from test / treatment / B and "
+            "control / témoin / holdout / A.",
+            True,
+        ),
+        Column("start", "datetime", "First day of the member's campaign window (included, a whole day).", True),
+        Column("end", "datetime", "Last day of the member's campaign window (included, a whole day).", True),
+    ),
+    "Measured campaign lift with test/control groups (CUPED, 95% interval), test planning, "
+    "a randomised ROI on the KPI page.",
+)
 
-OPTIONAL_KINDS: tuple[str, ...] = ("members", "ledger", "surveys", "costs")
+SPECS: dict[str, TableSpec] = {s.kind: s for s in (TRANSACTIONS, MEMBERS, LEDGER, SURVEYS, COSTS, CAMPAIGNS)}
+
+OPTIONAL_KINDS: tuple[str, ...] = ("members", "ledger", "surveys", "costs", "campaigns")
 
 
 def empty_table(kind: str) -> pd.DataFrame:
@@ -221,6 +243,7 @@ class Dataset:
     ledger: pd.DataFrame | None = None
     surveys: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
+    campaigns: pd.DataFrame | None = None
     name: str = "Unnamed program"
     notes: tuple[str, ...] = field(default=())
 
@@ -229,6 +252,8 @@ class Dataset:
         """Content hash of all tables: the cache key of every derived result."""
         h = hashlib.blake2b(digest_size=16)
         for kind in ("transactions", *OPTIONAL_KINDS):
+            if kind == "campaigns" and self.campaigns is None:
+                continue  # a dataset without campaigns keeps the fingerprint it had before the table existed
             _hash_frame(getattr(self, kind), h)
         return h.hexdigest()
 

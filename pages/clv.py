@@ -79,11 +79,20 @@ st.dataframe(
     column_config={
         "aov": st.column_config.NumberColumn(f"AOV ({cur})", format="%.2f"),
         "purchases_per_year": st.column_config.NumberColumn("purchases / year", format="%.2f"),
+        "churn_exposed": st.column_config.NumberColumn(
+            "churn measured on", help="Members with tenure > 365 days who purchased in the last 730 days."
+        ),
         "annual_churn": st.column_config.NumberColumn("annual churn", format="percent"),
         "lifespan_years": st.column_config.NumberColumn("lifespan (years)", format="%.1f"),
+        "lifespan_capped": st.column_config.CheckboxColumn(
+            "lifespan capped",
+            help=f"The lifespan is the {simple.lifespan_cap_years:g}-year cap, not 1 / churn.",
+        ),
         "clv": st.column_config.NumberColumn(f"CLV ({cur})", format="%.2f"),
     },
 )
+if simple.cap_note():
+    st.warning(simple.cap_note(), icon="⚠️")
 
 # --- probabilistic CLV ------------------------------------------------------------------------------
 st.subheader("Probabilistic CLV (BG/NBD + Gamma-Gamma)")
@@ -134,7 +143,8 @@ st.dataframe(
         "p_alive": st.column_config.NumberColumn("P(alive)", format="%.2f"),
         "expected_purchases": st.column_config.NumberColumn(f"purchases next {horizon} mo", format="%.1f"),
         "expected_spend": st.column_config.NumberColumn(f"spend / purchase ({cur})", format="%.2f"),
-        "frequency": st.column_config.NumberColumn("repeat purchase weeks"),
+        "frequency": st.column_config.NumberColumn("repeat purchase days", help="Days with a purchase after the "
+                                                   "first one (same-day purchases merged)."),
     },
 )
 
@@ -145,8 +155,22 @@ else:
     by_seg = clv_by_segment(values, seg[0], seg[1])
     c1, c2 = st.columns([2, 3])
     c1.altair_chart(model_charts.clv_segment_chart(by_seg, cur), width="stretch")
-    c2.dataframe(by_seg, width="stretch", column_config={"share_of_clv": st.column_config.NumberColumn(format="percent")})
-    c2.caption("Members without any purchase are in their segment with CLV 0 (column without_purchase).")
+    c2.dataframe(
+        by_seg,
+        width="stretch",
+        column_config={
+            "share_of_clv": st.column_config.NumberColumn(format="percent"),
+            "one_time_buyers": st.column_config.NumberColumn("one-time buyers"),
+            "p_alive_repeat": st.column_config.NumberColumn(
+                "P(alive), repeat buyers", format="%.2f", help=METRICS["p_alive_repeat"].formula
+            ),
+        },
+    )
+    c2.caption(
+        "Members without any purchase are in their segment with CLV 0 (column without_purchase). P(alive) is "
+        "averaged over repeat buyers only: the model gives one-time buyers P(alive) = 1 by construction, so "
+        "they are counted apart (one-time buyers)."
+    )
 
 download_table(
     lambda: shown.reset_index().rename(columns={"customer_id": "member_id"}), "member_clv", label="per-member CLV"

@@ -1,24 +1,33 @@
-"""KPI dashboard: every program KPI for a period, compared with the previous period."""
+"""KPI dashboard: every program KPI for a period, against the previous period or the same period last year."""
 
 import math
 
 import pandas as pd
 import streamlit as st
 
-from loyalty.kpis import kpi_notes, kpi_table
+from loyalty.kpis import kpi_comparison, kpi_notes, kpi_table
 from loyalty.kpis.series import (
     filter_members,
     member_guest_comparison,
     redeemer_comparison,
 )
 from loyalty.metrics import KPI_GROUPS, METRICS, group_keys
-from loyalty.periods import previous_period
+from loyalty.periods import COMPARISON_BASES
 from ui import cache, charts
-from ui.state import current_dataset, program_inputs, query_param, segment_filter, set_query_param
+from ui.state import (
+    current_dataset,
+    keep_view,
+    program_inputs,
+    query_param,
+    segment_filter,
+    set_query_param,
+    view_choice,
+)
 from ui.widgets import (
     download_table,
     metric_tile,
-    missing_table_notice,
+    missing_tables_panel,
+    needs_table_caption,
     page_header,
     period_picker,
     show_problem,
@@ -27,7 +36,7 @@ from ui.widgets import (
 page_header(
     "KPI dashboard",
     "Membership, sales, points, value and voice KPIs for a period, compared with the previous period of the "
-    "same length. Hover the ⓘ of a tile for its formula.",
+    "same length or the same period last year. Hover the ⓘ of a tile for its formula.",
 )
 ds = current_dataset()
 inp = program_inputs()
@@ -36,21 +45,30 @@ if ds.transactions.empty:
     show_problem("This dataset has no transactions, so there is nothing to measure. Upload transactions on the Data page.")
     st.stop()
 
-# --- period (kept in the URL) ---------------------------------------------------------------
+# --- period and comparison (kept for the session and in the URL) -----------------------------------
 c_period, c_prev = st.columns([2, 3])
 start, end = period_picker(
     ds,
     "kpi_period",
     "Period (both days included)",
-    "Default: the last 12 months of data. KPIs are compared with the same number of days just before.",
+    "Default: the last 12 months of data. KPIs are compared with the same number of days just before, or "
+    "with the same days a year earlier.",
     container=c_period,
 )
-p_start, p_end = previous_period(start, end)
+if "kpi_vs" not in st.session_state:
+    st.session_state["kpi_vs"] = view_choice("kpi_vs", COMPARISON_BASES, "previous")
+basis = c_prev.radio("Compare with", list(COMPARISON_BASES), key="kpi_vs", horizontal=True,
+                     format_func=lambda b: COMPARISON_BASES[b].capitalize())
+keep_view("kpi_vs", basis)
+set_query_param("kpi_vs", None if basis == "previous" else basis)
+cmp = kpi_comparison(ds, start, end, basis)
+compared = f"{cmp.label} **{cmp.start:%d %b %Y} – {cmp.end:%d %b %Y}** ({cmp.days} days)"
 c_prev.caption(
-    f"Compared with **{p_start:%d %b %Y} – {p_end:%d %b %Y}** ({(end - start).days + 1} days). "
-    f"Point value {cur_sym}{inp.point_value:g}/point · gross margin {inp.gross_margin:.0%} · platform cost "
-    f"{cur_sym}{inp.monthly_platform_cost:,.0f}/month (sidebar). Deltas: relative change vs the previous "
-    "period; for rates and scores, the difference in points."
+    (f"Compared with the {compared}. " if cmp.available else
+     f"**No comparison**: the {compared} is not covered by the data ({cmp.missing}), so no change is shown. ")
+    + f"Point value {cur_sym}{inp.point_value:g}/point · gross margin {inp.gross_margin:.0%} · platform "
+    f"cost {cur_sym}{inp.monthly_platform_cost:,.0f}/month (sidebar). Changes: relative; for rates, in "
+    "percentage points (pp); for scores, in points (pts)."
 )
 
 # --- member filters (tier/channel/region when present; kept in the URL) ---------------------
@@ -79,7 +97,11 @@ if members_filter is not None:
 kw = dict(point_value=inp.point_value, margin=inp.gross_margin, monthly_platform_cost=inp.monthly_platform_cost)
 with st.spinner("Computing KPIs…"):
     cur = cache.compute_kpis(ds, str(start), str(end), members_filter=members_filter, **kw)
-    prev = cache.compute_kpis(ds, str(p_start.date()), str(p_end.date()), members_filter=members_filter, **kw)
+    # No comparison KPIs when the data does not cover the comparison period (kpi_comparison says why).
+    prev = None
+    if cmp.available:
+        prev = cache.compute_kpis(ds, str(cmp.start.date()), str(cmp.end.date()), members_filter=members_filter,
+                                  **kw)
 notes = kpi_notes(ds, end, cur, members_filter=members_filter)
 missing = set(ds.missing())
 
@@ -88,9 +110,11 @@ def _tile(key: str) -> None:
     m = METRICS[key]
     value = cur.get(key, math.nan)
     extra = f"Needs the {m.needs} table: upload it on the Data page." if math.isnan(value) and m.needs in missing else ""
-    metric_tile(m, value, prev.get(key, math.nan), currency=cur_sym, help_extra=extra)
+    metric_tile(m, value, (prev or {}).get(key, math.nan), currency=cur_sym, help_extra=extra,
+                no_comparison=cmp.missing)
 
 
+missing_tables_panel([k for k in ("members", "ledger", "surveys", "costs", "campaigns") if k in missing])
 GROUP_NOTES = {"Points": notes["breakage"], "Value": notes["roi"] + " " + notes["clv"]}
 for group in KPI_GROUPS:
     keys = group_keys(group)
@@ -102,7 +126,7 @@ for group in KPI_GROUPS:
     needs = {METRICS[k].needs for k in keys if math.isnan(cur.get(k, math.nan))}
     for kind in sorted(needs & missing):
         if not (kind == "ledger" and not math.isnan(cur["points_issued"])):
-            missing_table_notice(kind)
+            needs_table_caption(kind)
     if group in GROUP_NOTES:
         st.caption(GROUP_NOTES[group])
 
@@ -126,14 +150,14 @@ with tabs[0]:
     _chart(charts.revenue_active_chart(monthly, cur_sym), monthly[["month", "revenue", "transactions",
            "active_members"]], "monthly_revenue_active")
     if ds.members is None:
-        missing_table_notice("members")
+        needs_table_caption("members")
     else:
         _chart(charts.new_members_chart(monthly), monthly[["month", "new_members", "members_total",
                "member_growth_rate"]], "monthly_new_members")
 with tabs[1]:
     pts = monthly[["month", "points_issued", "points_redeemed", "points_expired", "points_outstanding"]]
     if pts["points_issued"].isna().all() and pts["points_redeemed"].isna().all():
-        missing_table_notice("ledger")
+        needs_table_caption("ledger")
     else:
         _chart(charts.points_flow_chart(pts), pts, "monthly_points")
         _chart(charts.outstanding_chart(pts), pts[["month", "points_outstanding"]], "monthly_points_outstanding")
@@ -148,12 +172,15 @@ with tabs[2]:
 with tabs[3]:
     tiers = cache.tier_distribution(ds, members_filter=members_filter)
     if tiers.empty:
-        missing_table_notice("members") if ds.members is None else st.info("The members table has no tier column.")
+        if ds.members is None:
+            needs_table_caption("members")
+        else:
+            st.info("The members table has no tier column.")
     else:
         _chart(charts.share_bar_chart(tiers, "tier", "Members by current tier", "Tier"), tiers, "tier_distribution")
     bal = cache.points_balance_distribution(ds, str(end), members_filter=members_filter)
     if bal.empty:
-        missing_table_notice("ledger")
+        needs_table_caption("ledger")
     else:
         _chart(charts.share_bar_chart(bal, "band", f"Members by points balance on {end:%d %b %Y}",
                "Points balance (points)"), bal, "points_balance_distribution")
@@ -164,7 +191,7 @@ with tabs[4]:
            "Members vs guests in the period"), mg, "member_vs_guest")
     rc = redeemer_comparison(cur)
     if rc["members"].isna().all():
-        missing_table_notice("ledger")
+        needs_table_caption("ledger")
     else:
         _chart(charts.comparison_bars(rc, {"spend_per_member": (f"Spend per member ({cur_sym})", ",.0f"),
                "frequency": ("Purchases per member", ",.1f"), "aov": (f"AOV ({cur_sym}/purchase)", ",.2f")},

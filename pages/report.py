@@ -6,9 +6,9 @@ import streamlit as st
 from loyalty.clv import PERIOD_DAYS
 from loyalty.members.segmentation import DEFAULT_COLUMNS, rename
 from loyalty.report.sections import ReportSegments
-from loyalty.simulator import decode_scenarios
 from loyalty.simulator.rules import RulesError
 from ui import cache
+from ui.scenario_editor import from_link
 from ui.scenario_editor import scenarios as editor_scenarios
 from ui.state import (
     clv_view,
@@ -34,16 +34,15 @@ if ds.transactions.empty:
     show_problem("This dataset has no transactions, so there is nothing to report. Upload transactions on the Data page.")
     st.stop()
 
-# --- period: the KPI page's link parameters, else the last 12 months ---------------------------------
+# --- this session's choices first (period from the KPI dashboard, horizon and discount from the Customer
+# value page), the link's second, else the defaults ------------------------------------------------------
 start, end = period_picker(
     ds,
     "report_period",
     "KPI period (both days included)",
-    "Default: the KPI dashboard's period when the link carries it, else the last 12 months of data. KPIs "
-    "are compared with the same number of days just before.",
+    "Default: the period chosen on the KPI dashboard in this session, else the link's, else the last 12 "
+    "months of data. KPIs are compared with the same number of days just before.",
 )
-
-
 horizon, discount_pct = clv_view()
 discount = discount_pct / 100
 
@@ -57,7 +56,7 @@ def _scenarios() -> list:
         return list(current_scenarios())
     if query_param("sc"):
         try:
-            return [r for r, _ in decode_scenarios(query_param("sc"))]
+            return [r for r, _ in from_link(query_param("sc"))]
         except RulesError as exc:
             show_problem(f"The scenarios in this link were ignored: {exc}")
     return [item["rules"] for item in editor_scenarios()]

@@ -120,9 +120,10 @@ with top:
                "baseline. Edit the scenarios below; each column's rules are replayed on the whole history.")
     show = table.drop(columns=["kpi"]).rename(columns={"label": "KPI", "unit": "Unit"})
     show["Unit"] = show["Unit"].map(UNIT_NAMES)
-    fmt = {c: "{:,.2f}" for c in show.columns if c not in ("KPI", "Unit")}
-    fmt.update({c: "{:+.1f}%" for c in show.columns if c.startswith("Δ% ")})
-    st.dataframe(show.style.format(fmt, na_rep="—"), hide_index=True, width="stretch", key="sim_table")
+    # Numbers stay numbers (sortable, exact); an unknown value is an empty cell, never "None".
+    config = {c: st.column_config.NumberColumn(c, format="localized") for c in show.columns if c not in ("KPI", "Unit")}
+    config.update({c: st.column_config.NumberColumn(c, format="%+.1f%%") for c in show.columns if c.startswith("Δ% ")})
+    st.dataframe(show, hide_index=True, width="stretch", key="sim_table", column_config=config)
     with st.expander("Definitions"):
         st.text("\n".join(f"{label}: {formula}" for label, formula in definitions(REPLAY_KEYS)))
     download_table(table, "scenario_comparison", key="sim_dl")

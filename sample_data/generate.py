@@ -30,6 +30,13 @@ What is simulated
 * **Costs**: monthly ``platform``, ``marketing`` (seasonal), ``acquisition``
   (new members x CAC) and ``rewards`` (redeemed points x point value x 1.15
   fulfilment overhead; without a ledger, 0.55% of member spend).
+* **Campaigns** (a separate seeded step, drawn after everything else so the
+  other tables do not depend on it): three randomised test/control campaigns
+  of 2026 (:data:`SAMPLE_CAMPAIGNS`) on their eligible members -- spring (active
+  members, 50/50), summer win-back (lapsed members, 20% holdout), autumn app
+  push (app and web members, 10% holdout). The purchases were simulated without
+  any campaign, so every true lift is 0: the Experiments page shows what a
+  null result looks like (intervals around 0).
 
 Timestamps are whole minutes (``YYYY-MM-DD HH:MM:SS``), amounts whole cents.
 
@@ -106,7 +113,13 @@ STORES = ("Paris", "Lyon", "Marseille", "Lille", "Bordeaux", "Toulouse")
 ONLINE_STORE = "Online"
 CHANNELS = ("store", "web", "app")
 #: Files written by the default command (CSV format).
-SAMPLE_DIR_FILES = ("transactions.csv", "members.csv", "ledger.csv", "surveys.csv", "costs.csv")
+SAMPLE_DIR_FILES = ("transactions.csv", "members.csv", "ledger.csv", "surveys.csv", "costs.csv", "campaigns.csv")
+#: The sample's campaigns: (name, first day, last day, eligible members, control share).
+SAMPLE_CAMPAIGNS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("Spring double points 2026", "2026-04-01", "2026-04-30", "active", 0.5),
+    ("Summer win-back 2026", "2026-07-01", "2026-07-31", "lapsed", 0.2),
+    ("Autumn app push 2026", "2026-09-15", "2026-10-14", "app_web", 0.1),
+)
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
 _MIN_NS = 60 * 1_000_000_000  # nanoseconds per minute
@@ -199,13 +212,14 @@ def generate_program(
     Returns
     -------
     dict[str, DataFrame]
-        ``transactions``, ``members``, ``surveys``, ``costs`` and, when
-        ``with_ledger``, ``ledger``; canonical columns and dtypes.
+        ``transactions``, ``members``, ``surveys``, ``costs``, ``campaigns`` and,
+        when ``with_ledger``, ``ledger``; canonical columns and dtypes.
     """
     if n_members < 1 or years < 1 or not 0 <= guest_share < 1:
         raise ValueError("n_members and years must be >= 1 and guest_share in [0, 1).")
     ss = np.random.SeedSequence(seed)
-    r_mem, r_tx, r_guest, r_ret, r_led, r_srv, r_cost = (np.random.default_rng(s) for s in ss.spawn(7))
+    # spawn(8)'s first 7 children are spawn(7)'s: the campaigns' stream leaves the other tables unchanged.
+    r_mem, r_tx, r_guest, r_ret, r_led, r_srv, r_cost, r_camp = (np.random.default_rng(s) for s in ss.spawn(8))
     start = END_DATE - pd.DateOffset(years=years) + pd.Timedelta(days=1)
     members, m = _members(r_mem, n_members, start)
     tx = _transactions(r_tx, r_guest, r_ret, m, start, guest_share)
@@ -221,7 +235,8 @@ def generate_program(
     out["costs"] = _costs(r_cost, tx, members, ledger, start, rules)
     out["members"] = members
     out["transactions"] = tx.drop(columns=["_min", "_m", "_cents"])
-    order = ("transactions", "members", "ledger", "surveys", "costs")
+    out["campaigns"] = _campaigns(r_camp, out["transactions"], members)
+    order = ("transactions", "members", "ledger", "surveys", "costs", "campaigns")
     return {k: out[k] for k in order if k in out}
 
 
@@ -580,6 +595,48 @@ def _costs(rng, tx, members, ledger, start, rules) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------
+# campaigns (randomised test / control groups; no effect was simulated)
+# --------------------------------------------------------------------------
+def _campaigns(rng: np.random.Generator, tx: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`SAMPLE_CAMPAIGNS`: eligible members split at random into test and control.
+
+    Eligibility is decided on data before each window: ``active`` = a purchase in the 12 months
+    before the start; ``lapsed`` = last purchase 6 to 18 months before the start; ``app_web`` =
+    enrolled through the app or the web. Everyone is enrolled before the start.
+    """
+    buys = tx[tx["member_id"].notna() & (tx["amount"] > 0)]
+    parts = []
+    for name, first, last, rule, control_share in SAMPLE_CAMPAIGNS:
+        start, end = pd.Timestamp(first), pd.Timestamp(last)
+        before = buys[buys["timestamp"] < start]
+        last_buy = before.groupby("member_id")["timestamp"].max()
+        enrolled = members.set_index("member_id")["enrolled_at"] < start
+        if rule == "active":
+            ok = last_buy.index[last_buy >= start - pd.DateOffset(months=12)]
+        elif rule == "lapsed":
+            ok = last_buy.index[(last_buy < start - pd.DateOffset(months=6))
+                                & (last_buy >= start - pd.DateOffset(months=18))]
+        else:
+            ok = members.loc[members["channel"].isin(["app", "web"]), "member_id"]
+        ids = np.sort(np.asarray(pd.Index(ok).intersection(enrolled.index[enrolled]), dtype=object))
+        n_control = round(len(ids) * control_share)
+        control = np.zeros(len(ids), dtype=bool)
+        control[rng.permutation(len(ids))[:n_control]] = True
+        parts.append(
+            pd.DataFrame(
+                {
+                    "member_id": pd.array(ids, dtype="str"),
+                    "campaign": pd.array([name] * len(ids), dtype="str"),
+                    "group": pd.array(np.where(control, "control", "test").astype(object), dtype="str"),
+                    "start": pd.Series([start] * len(ids), dtype="datetime64[ns]"),
+                    "end": pd.Series([end] * len(ids), dtype="datetime64[ns]"),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------
 #: (date format, float format) per table, so the CSV bytes are stable.
@@ -589,6 +646,7 @@ _CSV_FORMATS = {
     "ledger": (TS_FORMAT, "%.0f"),
     "surveys": (DATE_FORMAT, "%.0f"),
     "costs": (DATE_FORMAT, "%.2f"),
+    "campaigns": (DATE_FORMAT, None),
 }
 
 

@@ -25,6 +25,8 @@ import pandas as pd
 import streamlit as st
 
 from loyalty import clv as _clv
+from loyalty import economics as _econ
+from loyalty import experiments as _exp
 from loyalty import ingest as _ingest
 from loyalty import kpis as _kpis
 from loyalty import members as _members
@@ -312,3 +314,81 @@ def import_upload(data: bytes, kind: str, *, mapping: dict[str, str | None] | No
     """
     items = tuple(sorted((mapping or {}).items(), key=lambda kv: kv[0]))
     return _import(upload_digest(data), kind, items, sheet, date_order, keep_personal, name, separator, data)
+
+
+# --- points & liability ---------------------------------------------------------------------------------
+# The estimate comes from the dataset's points ledger when it has one, else from the replay of the history
+# under the inferred rules (its own ledger): ``rules`` are part of the key either way.
+@dataset_cached(8)
+def points_breakage(ds: Dataset, rules: RewardRules) -> _econ.BreakageEstimate:
+    """:func:`loyalty.economics.estimate_breakage` at the data end (ledger, else the replayed history)."""
+    if ds.ledger is not None:
+        return _econ.estimate_breakage(ds, horizon_months=_sim.horizon_months(rules))
+    return replay(ds, rules).breakage
+
+
+def _points_source(ds: Dataset, rules: RewardRules):
+    return ds if ds.ledger is not None else replay(ds, rules).cohort_flows
+
+
+@dataset_cached(8)
+def points_backtest(ds: Dataset, rules: RewardRules) -> pd.DataFrame:
+    """:func:`loyalty.economics.backtest_breakage` at 6, 12 and 18 months before the data end."""
+    return _econ.backtest_breakage(_points_source(ds, rules), horizon_months=_sim.horizon_months(rules))
+
+
+@dataset_cached(8)
+def points_triangle(ds: Dataset, rules: RewardRules) -> pd.DataFrame:
+    """:func:`loyalty.economics.development_table` at the data end (empty without points)."""
+    if ds.ledger is not None:
+        cells = _econ.cohort_flows(_econ.ledger_attribution(ds)).cells()
+    else:
+        flows = replay(ds, rules).cohort_flows
+        cells = flows.cells() if flows is not None else None
+    return _econ.development_table(cells) if cells is not None else pd.DataFrame()
+
+
+@dataset_cached(8)
+def points_ifrs15(ds: Dataset, rules: RewardRules, value_per_point: float) -> pd.DataFrame:
+    """:func:`loyalty.economics.program_ifrs15` month by month."""
+    flows = None if ds.ledger is not None else replay(ds, rules).cohort_flows
+    return _econ.program_ifrs15(ds, value_per_point, flows=flows, horizon_months=_sim.horizon_months(rules))
+
+
+@dataset_cached(8)
+def points_economics(ds: Dataset, rules: RewardRules, point_value: float) -> _econ.PointEconomics:
+    """:func:`loyalty.economics.point_economics` (the replayed ledger when the dataset has none)."""
+    ledger = None if ds.ledger is not None else _sim.replay_ledger(prepared_history(ds), rules)
+    minimum = rules.min_redemption if rules.min_redemption > 0 else None
+    return _econ.point_economics(ds, point_value, ledger=ledger, min_redemption=minimum)
+
+
+@dataset_cached(8)
+def grace_saving(ds: Dataset, rules: RewardRules, extra_days: int) -> dict[str, float]:
+    """:func:`loyalty.simulator.grace_saving` on the replayed history."""
+    return _sim.grace_saving(prepared_history(ds), rules, extra_days)
+
+
+# --- experiments ----------------------------------------------------------------------------------------
+@dataset_cached(4)
+def campaign_analysis(ds: Dataset) -> _exp.CampaignAnalysis:
+    """:func:`loyalty.experiments.analyse_campaigns`: the lift table and what was left out."""
+    return _exp.analyse_campaigns(ds)
+
+
+@dataset_cached(16)
+def campaign_curves(ds: Dataset, campaign: str) -> pd.DataFrame:
+    """:func:`loyalty.experiments.campaign_curves` of one campaign (cumulative test / control spend)."""
+    return _exp.campaign_curves(ds, campaign)
+
+
+@dataset_cached(16)
+def spend_variance(ds: Dataset, window_days: int, population: str) -> _exp.SpendVariance:
+    """:func:`loyalty.experiments.spend_variance` for a planned window length and population."""
+    return _exp.spend_variance(ds, window_days, population=population)
+
+
+@dataset_cached(4)
+def event_study(ds: Dataset) -> _exp.EventStudy:
+    """:func:`loyalty.experiments.event_study` (observational estimate by enrolment month)."""
+    return _exp.event_study(ds)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-_MONTH = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y"))
+_MONTH = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, labelOverlap=True))
 # Bars + line layers share a banded month axis so bars are month-wide and the line hits their centres.
 _MONTH_BAND = alt.X("yearmonth(month):O", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-45))
 _H = 280

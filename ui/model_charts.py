@@ -11,6 +11,10 @@ import pandas as pd
 _H = 280
 
 
+#: Room above a chart for its title (Streamlit clips it otherwise).
+_PAD = {"top": 14, "left": 5, "right": 5, "bottom": 5}
+
+
 def k_sweep_charts(table: pd.DataFrame, recommended: int) -> tuple[alt.LayerChart, alt.LayerChart]:
     """Elbow (inertia) and silhouette against k, the recommended k marked (two charts)."""
     df = table.reset_index()
@@ -28,8 +32,9 @@ def k_sweep_charts(table: pd.DataFrame, recommended: int) -> tuple[alt.LayerChar
         x=x, y=alt.Y("silhouette:Q", title="Silhouette (-1 to 1, higher = better)"), tooltip=tip
     )
     return (
-        (elbow + rule).properties(title="Elbow: inertia by k (red: recommended)", height=_H),
-        (sil + rule).properties(title="Silhouette by k (higher = better)", height=_H),
+        # Top padding: without it Streamlit's frame cuts the title of a layered chart in a column.
+        (elbow + rule).properties(title="Elbow: inertia by k (red: recommended)", height=_H, padding=_PAD),
+        (sil + rule).properties(title="Silhouette by k (higher = better)", height=_H, padding=_PAD),
     )
 
 
@@ -140,7 +145,10 @@ def clv_segment_chart(by_seg: pd.DataFrame, currency: str) -> alt.Chart:
             x=alt.X("total_clv:Q", title=f"Total CLV ({currency})"),
             tooltip=[alt.Tooltip("segment:N", title="Segment"), alt.Tooltip("members:Q", title="Members", format=","),
                      alt.Tooltip("mean_clv:Q", title=f"Mean CLV ({currency})", format=",.2f"),
-                     alt.Tooltip("share_of_clv:Q", title="Share of CLV", format=".1%")],
+                     alt.Tooltip("share_of_clv:Q", title="Share of CLV", format=".1%"),
+                     *([alt.Tooltip("p_alive_repeat:Q", title="Mean P(alive), repeat buyers", format=".0%"),
+                        alt.Tooltip("one_time_buyers:Q", title="One-time buyers", format=",")]
+                       if {"p_alive_repeat", "one_time_buyers"} <= set(df.columns) else [])],
         )
         .properties(title="Customer value by segment", height=max(200, 35 * len(df)))
     )

@@ -22,8 +22,10 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/overview.py", "Overview", "overview"),
     ("pages/data.py", "Data", "data"),
     ("pages/kpis.py", "KPI dashboard", "kpis"),
+    ("pages/points.py", "Points & liability", "points"),
     ("pages/segments.py", "Segments", "segments"),
     ("pages/clv.py", "Customer value", "clv"),
+    ("pages/experiments.py", "Experiments", "experiments"),
     ("pages/simulator.py", "What-if simulator", "simulator"),
     ("pages/report.py", "Report", "report"),
 )
@@ -42,16 +44,22 @@ def routed() -> Iterator[None]:
 
 
 def run_app() -> None:
-    """Page config, navigation, the session's dataset, the sidebar, then the selected page."""
+    """Page config, navigation, the session's dataset and link, the sidebar, the page, then "Copy link"."""
     from ui import sidebar  # imported here: the sidebar's widgets import this module
-    from ui.state import current_dataset
+    from ui.state import current_dataset, read_link
 
     st.set_page_config(page_title="Loyalty Lab", page_icon="🎯", layout="wide")
     page = st.navigation([st.Page(f, title=t, url_path=u, default=(u == "overview")) for f, t, u in PAGES])
     current_dataset()  # the session's dataset: the sample program until an upload replaces it
-    sidebar.render()
+    read_link()  # first run only: the program inputs and the dataset the link was made on
+    slot = sidebar.render()
     with routed():
-        page.run()
+        try:
+            page.run()
+        finally:
+            # After the page, so the link has the parameters the page wrote; also when the page
+            # stops early (st.stop), which is when a user most needs to share what they see.
+            sidebar.share_link(slot)
 
 
 def ensure_router() -> None:

@@ -16,8 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from loyalty.simulator import MAX_SCENARIOS, PRESETS, decode_scenarios, presets
+from loyalty.simulator.baseline import INFERRED_NAME
 from loyalty.simulator.behaviour import BehaviourAssumptions
 from loyalty.simulator.rules import ExpiryPolicy, RewardRules, RulesError, Tier
+from ui.state import link_dataset_mismatch
+from ui.text import md_escape
 
 STATE = "sim_scenarios"
 _NEXT = "sim_next_id"
@@ -60,6 +63,23 @@ def remove_scenario(sid: int) -> None:
     st.session_state[STATE] = [s for s in scenarios() if s["id"] != sid]
 
 
+#: What the sender's inferred baseline is called when the link was made on other data.
+LINKED_BASELINE_NAME = "Baseline (from the link)"
+
+
+def from_link(code: str) -> list[tuple[RewardRules, BehaviourAssumptions]]:
+    """The scenarios of a link's ``sc`` code; a damaged code raises :class:`RulesError`.
+
+    When the link was made on other data than the session's (its ``ds`` fingerprint differs),
+    the sender's "Baseline (inferred)" was inferred from *their* data, not from the data shown:
+    it is renamed so it is not taken for this dataset's current rules.
+    """
+    items = decode_scenarios(code)
+    if link_dataset_mismatch() is None or LINKED_BASELINE_NAME in {r.name for r, _ in items}:
+        return items
+    return [(replace(r, name=LINKED_BASELINE_NAME) if r.name == INFERRED_NAME else r, a) for r, a in items]
+
+
 def init_scenarios(baseline: RewardRules, url_code: str | None, fingerprint: str) -> str | None:
     """Start from the link's scenarios when valid, else the baseline and a first preset to compare.
 
@@ -70,7 +90,7 @@ def init_scenarios(baseline: RewardRules, url_code: str | None, fingerprint: str
     st.session_state["sim_fp"] = fingerprint
     if url_code:
         try:
-            set_scenarios(decode_scenarios(url_code))
+            set_scenarios(from_link(url_code))
             return None
         except RulesError as exc:
             _default(baseline)
@@ -81,7 +101,32 @@ def init_scenarios(baseline: RewardRules, url_code: str | None, fingerprint: str
 
 def _default(baseline: RewardRules) -> None:
     first = presets(baseline)[PRESETS[0]]
-    set_scenarios([(baseline, BehaviourAssumptions()), (first, BehaviourAssumptions())])
+    set_scenarios([(baseline, BehaviourAssumptions()), (first, _with_measured(BehaviourAssumptions()))])
+
+
+#: A measured campaign lift chosen on the Experiments page: (relative uplift, label), or absent.
+MEASURED_UPLIFT = "sim_measured_uplift"
+
+
+def _with_measured(a: BehaviourAssumptions) -> BehaviourAssumptions:
+    chosen = st.session_state.get(MEASURED_UPLIFT)
+    if chosen is None:
+        return a
+    return replace(a, spend_uplift=chosen[0], spend_uplift_source=chosen[1])
+
+
+def use_measured_uplift(uplift: float, label: str) -> float:
+    """Take the spend uplift of every scenario but the baseline from a measured campaign lift (one click).
+
+    The lift is clipped to the assumption's range (-50% .. +100%); the scenarios' sliders restart
+    from it and show ``label``. Scenarios created later start from it too. Returns the value used.
+    """
+    value = float(min(max(uplift, -0.5), 1.0))
+    st.session_state[MEASURED_UPLIFT] = (value, label[:200])
+    for item in scenarios()[1:]:
+        item["assumptions"] = _with_measured(item["assumptions"])
+        st.session_state.pop(f"sim_{item['id']}_su", None)
+    return value
 
 
 def _tiers_frame(rules: RewardRules) -> pd.DataFrame:
@@ -149,6 +194,12 @@ def rules_editor(item: dict, container) -> tuple[RewardRules | None, BehaviourAs
         re = st.slider("Redemption elasticity", -2.0, 2.0, float(a0.redemption_elasticity), 0.05, key=k + "re",
                        help="% change in points redeemed per % change in point value. 0 = no reaction.")
         hm = st.slider("Projection horizon (months)", 3, 24, int(a0.horizon_months), key=k + "hm")
+        su = st.slider("Spend uplift", -0.5, 1.0, float(a0.spend_uplift), 0.005, key=k + "su", format="%.3f",
+                       help="Extra member spend of this scenario (0.04 = +4%). Take it from a measured campaign lift "
+                       "on the Experiments page ('Use this lift in the simulator'). 0 = none.")
+        source = a0.spend_uplift_source if float(su) == float(a0.spend_uplift) else ""
+        if source:
+            st.caption(f"Spend uplift {float(su):+.1%}: {md_escape(source)}")
     slots["min_redemption"] = slots["name"]
     try:
         tiers = _tiers_from_frame(tiers_df)
@@ -158,5 +209,6 @@ def rules_editor(item: dict, container) -> tuple[RewardRules | None, BehaviourAs
     except RulesError as exc:
         slots[_slot_of(exc.field)].error(str(exc), icon="⚠️")
         rules = None
-    assumptions = BehaviourAssumptions(float(se), float(tu), float(re), int(hm))
+    assumptions = BehaviourAssumptions(float(se), float(tu), float(re), int(hm), spend_uplift=float(su),
+                                       spend_uplift_source=source)
     return rules, assumptions

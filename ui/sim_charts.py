@@ -11,8 +11,12 @@ import pandas as pd
 _H = 260
 
 
+#: Room above a chart for its title (Streamlit clips it otherwise).
+_PAD = {"top": 14, "left": 5, "right": 5, "bottom": 5}
+
+
 def cost_liability_chart(table: pd.DataFrame, names: list[str], currency: str) -> alt.Chart:
-    """Grouped bars: total cost and breakage-adjusted liability per scenario (replay layer)."""
+    """Grouped bars: total cost and URR-adjusted liability per scenario (replay layer)."""
     rows = table.set_index("kpi").loc[["reward_cost", "tier_benefit_cost", "liability"], names]
     long = rows.reset_index().melt("kpi", var_name="scenario", value_name="value")
     long["measure"] = long["kpi"].map(
@@ -32,7 +36,7 @@ def cost_liability_chart(table: pd.DataFrame, names: list[str], currency: str) -
                 alt.Tooltip("value:Q", title=f"Amount ({currency})", format=",.0f"),
             ],
         )
-        .properties(title="Cost and liability by scenario (replay)", height=_H)
+        .properties(title="Cost and liability by scenario (replay)", height=_H, padding=_PAD)
     )
 
 
@@ -45,7 +49,7 @@ def flows_chart(monthly: dict[str, pd.DataFrame]) -> alt.Chart:
         alt.Chart(long)
         .mark_line()
         .encode(
-            x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y")),
+            x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, labelOverlap=True)),
             y=alt.Y("points:Q", title="Points per month"),
             color=alt.Color("scenario:N", title="Scenario", sort=list(monthly)),
             tooltip=[
@@ -58,7 +62,7 @@ def flows_chart(monthly: dict[str, pd.DataFrame]) -> alt.Chart:
         .properties(height=130, width=540)
         .facet(row=alt.Row("flow:N", title=None, sort=["Issued", "Redeemed", "Expired"]))
         .resolve_scale(y="independent")
-        .properties(title="Points issued, redeemed and expired over time (replay)")
+        .properties(title="Points issued, redeemed and expired over time (replay)", padding=_PAD)
     )
 
 
@@ -78,12 +82,12 @@ def tier_mix_chart(tiers: pd.DataFrame, names: list[str]) -> alt.Chart:
                 alt.Tooltip("members:Q", title="Members", format=","),
             ],
         )
-        .properties(title="Tier mix at the end (replay)", height=_H)
+        .properties(title="Tier mix at the end (replay)", height=_H, padding=_PAD)
     )
 
 
 def breakage_chart(table: pd.DataFrame, names: list[str]) -> alt.Chart:
-    """Breakage rate (expired / (expired + redeemed)) per scenario."""
+    """Breakage of the outstanding points (earn-cohort chain-ladder of the replayed history) per scenario."""
     row = table.set_index("kpi").loc["breakage_rate", names]
     df = pd.DataFrame({"scenario": names, "breakage": row.to_numpy()})
     return (
@@ -91,10 +95,10 @@ def breakage_chart(table: pd.DataFrame, names: list[str]) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("scenario:N", title=None, sort=names, axis=alt.Axis(labelAngle=-30, labelLimit=160)),
-            y=alt.Y("breakage:Q", title="Breakage rate (%)", axis=alt.Axis(format="%")),
+            y=alt.Y("breakage:Q", title="Breakage of outstanding points (%)", axis=alt.Axis(format="%")),
             tooltip=[alt.Tooltip("scenario:N", title="Scenario"), alt.Tooltip("breakage:Q", title="Breakage", format=".1%")],
         )
-        .properties(title="Breakage by scenario (replay)", height=_H)
+        .properties(title="Breakage by scenario (replay)", height=_H, padding=_PAD)
     )
 
 
@@ -117,7 +121,7 @@ def sensitivity_chart(sweep: pd.DataFrame, param_label: str, currency: str) -> a
                 alt.Tooltip("amount:Q", title=f"Amount ({currency})", format=",.0f"),
             ],
         )
-        .properties(title=f"Sensitivity to {param_label.lower()}", height=_H)
+        .properties(title=f"Sensitivity to {param_label.lower()}", height=_H, padding=_PAD)
     )
 
 
@@ -136,4 +140,4 @@ def projection_chart(band: pd.DataFrame, metric: str, label: str, currency: str)
         ],
     )
     line = base.mark_line().encode(y="p50:Q")
-    return alt.layer(area, line).properties(title=f"{label} (projection, p10-p90)", height=_H)
+    return alt.layer(area, line).properties(title=f"{label} (projection, p10-p90)", height=_H, padding=_PAD)

@@ -12,7 +12,7 @@ from loyalty.export import pseudonymise_frame, to_csv_bytes, to_excel_bytes
 from loyalty.metrics import Metric
 from loyalty.schema import SPECS
 from ui.router import ensure_router
-from ui.state import current_dataset, pseudonymise_exports
+from ui.state import current_dataset, link_dataset_mismatch, pseudonymise_exports
 from ui.text import md_escape, plain
 
 
@@ -29,24 +29,50 @@ def dataset_caption() -> str:
 
 
 def page_header(title: str, caption: str | None = None) -> None:
-    """Page title plus the banner saying which dataset is shown (every page calls it first)."""
+    """Page title plus the banner saying which dataset is shown (every page calls it first).
+
+    When the session was opened from a link made on other data, the banner says so: the
+    link's inputs and view apply, but the numbers are this dataset's.
+    """
     ensure_router()
     st.title(title)
     st.caption(dataset_caption())
+    other = link_dataset_mismatch()
+    if other is not None:
+        fp, name = other
+        if name == current_dataset().name:  # e.g. the sample program of another version of the app
+            what = f"another version of **{md_escape(name)}** (fingerprint `{md_escape(fp)}`)"
+        else:
+            what = f"an uploaded dataset (**{md_escape(name)}**, fingerprint `{md_escape(fp)}`)"
+        st.warning(
+            f"This link was made on {what}; upload it on the Data page to see the same numbers. The figures "
+            f"below are for **{md_escape(current_dataset().name)}**, with the link's inputs and view.",
+            icon="🔗",
+        )
     if caption:
         st.caption(caption)
 
 
 def format_value(value: float | None, fmt: str, currency: str = "€") -> str:
-    """Format a KPI: ``fmt`` is one of money, int, points, pct, days, score or float."""
+    """Format a KPI or a change.
+
+    ``fmt`` is one of money, int, points, pct, days, score, rating or float for values, and
+    ``pp`` (a change of a rate, in percentage points: 0.052 -> "+5.2 pp") or ``pts`` (a
+    change of a score: 3.5 -> "+3.5 pts") for changes.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if fmt == "money":
-        return f"{currency}{value:,.2f}" if abs(value) < 1e5 else f"{currency}{value:,.0f}"
+        sign = "-" if value < 0 else ""  # "-€2,618.00", not "€-2,618.00"
+        return f"{sign}{currency}{abs(value):,.2f}" if abs(value) < 1e5 else f"{sign}{currency}{abs(value):,.0f}"
     if fmt in ("int", "points"):
         return f"{value:,.0f}"
     if fmt == "pct":
-        return f"{value:.1%}"
+        return f"{value:,.1%}"
+    if fmt == "pp":
+        return f"{value * 100:+,.1f} pp"
+    if fmt == "pts":
+        return f"{value:+,.1f} pts"
     if fmt == "days":
         return f"{value:,.0f} d"
     if fmt == "score":
@@ -68,28 +94,43 @@ def metric_tile(
     currency: str = "€",
     label: str | None = None,
     help_extra: str = "",
+    no_comparison: str = "",
 ) -> None:
     """A tile for registry metric ``m``: its label, unit, direction and formula (as help).
 
-    The delta vs ``previous`` is a difference for rates, scores and ratings (percentage
-    points / index points) and a relative change otherwise.
+    The change vs ``previous`` is a difference for rates (percentage points, "+5.2 pp"),
+    scores ("+3.5 pts") and ratings ("+0.12"), and a relative change ("+12.3%") otherwise;
+    none when either value is unknown or ``previous`` is 0.
+
+    Parameters
+    ----------
+    no_comparison : str
+        Why the period has no comparison (e.g. "data starts 01 Nov 2023", from
+        :func:`loyalty.kpis.kpi_comparison`): the tile says "no comparison (...)" instead of
+        a change, so a missing comparison is not mistaken for "no change".
     """
     fmt = _TILE_FMT.get(m.unit, m.unit)
-    if m.unit in ("pct", "score", "rating"):
-        delta, delta_fmt = value - previous, fmt
-    else:
-        delta = (value - previous) / abs(previous) if previous else math.nan
-        delta_fmt = "pct"
+    color, arrow = _DELTA_COLOR[m.direction], "auto"
     dtext = None
-    if not (isinstance(delta, float) and math.isnan(delta)):
-        dtext = format_value(delta, delta_fmt, currency)
-        if delta > 0 and not dtext.startswith("+"):
-            dtext = "+" + dtext
+    if no_comparison:
+        dtext, color, arrow = f"no comparison ({no_comparison})", "off", "off"
+    elif m.unit in ("pct", "score", "rating"):
+        delta = value - previous
+        if not math.isnan(delta):
+            # A rate's change is in percentage points: "+5.0%" would read as a relative change.
+            unit = {"pct": "pp", "score": "pts"}.get(m.unit)
+            dtext = format_value(delta, unit) if unit else f"{delta:+.2f}"
+    elif previous and not math.isnan(previous) and not math.isnan(value):
+        dtext = format_value((value - previous) / abs(previous), "pct")
+        dtext = dtext if dtext.startswith("-") else "+" + dtext
+    if dtext and not no_comparison and not any(c in "123456789" for c in dtext):
+        dtext, color, arrow = dtext.lstrip("+-"), "off", "off"  # rounds to zero: no arrow, no colour
     st.metric(
         label or m.label,
         format_value(value, fmt, currency),
         delta=dtext,
-        delta_color=_DELTA_COLOR[m.direction],
+        delta_color=color,
+        delta_arrow=arrow,
         help=m.formula + (f"\n\n{help_extra}" if help_extra else ""),
         border=True,
     )
@@ -130,6 +171,23 @@ def download_table(
         key=f"{key}_xlsx",
         on_click="ignore",
     )
+
+
+def missing_tables_panel(kinds) -> None:
+    """One panel listing the optional tables this dataset lacks and what each would unlock."""
+    kinds = [k for k in kinds if k in SPECS]
+    if not kinds:
+        return
+    st.info(
+        f"**{len(kinds)} optional table(s) not in this dataset.** Upload them on the Data page to unlock:\n"
+        + "\n".join(f"- the **{SPECS[k].title.lower()}** table: {SPECS[k].unlocks}" for k in kinds),
+        icon="📎",
+    )
+
+
+def needs_table_caption(kind: str) -> None:
+    """A one-line pointer for a chart or tile group that needs a missing table (see the panel above)."""
+    st.caption(f"Needs the {SPECS[kind].title.lower()} table (not in this dataset; see the panel at the top).")
 
 
 def missing_table_notice(kind: str) -> None:
@@ -232,8 +290,9 @@ def import_report(report, key: str) -> None:
     if report.aggregation:
         st.info(md_escape(report.aggregation), icon="🧾")
     if report.amount_file_total is not None and report.amount_kept_total is not None:
+        gap = 0.0 if abs(report.amount_gap) < 5e-5 else -report.amount_gap  # no "-0.00%"
         st.caption(f"Amount column: file total {report.amount_file_total:,.2f}, kept {report.amount_kept_total:,.2f} "
-                   f"({-report.amount_gap:+.2%}).")
+                   f"({gap:+.2%}).")
     st.dataframe(mapping_table(report), hide_index=True, width="stretch")
     sep = SEPARATOR_NAMES.get(report.separator or "", "")
     details = [report.format.upper(), report.encoding, f"{sep}-separated" if sep else None,
@@ -252,19 +311,25 @@ def import_report(report, key: str) -> None:
         download_table(report.rejected, f"rejected_{report.kind}", label="rejected rows", key=f"dl_rej_{key}")
 
 
-# --- the analysis period, shared by the pages that have one (kept in the URL) ------------------
+# --- the analysis period, shared by the pages that have one (kept for the session and in the URL) ------
 def period_picker(ds, key: str, label: str, help: str, container=None) -> tuple:
-    """A start/end date picker seeded from the link (``kpi_from``/``kpi_to``), else the last 12 months.
+    """A start/end date picker: the period this session chose (on any page), else the link's
+    (``kpi_from``/``kpi_to``), else the last 12 months.
 
-    Writes the chosen period back to the URL so a shared link reproduces it, and stops
-    the page while only the first day has been picked. Returns ``(start, end)`` dates.
+    The KPI dashboard and the report share one period: each picker keeps the chosen period for
+    the session (a widget's state goes when its page is left) and in the URL so a shared link
+    reproduces it. Stops the page while only the first day has been picked. Returns
+    ``(start, end)`` dates.
     """
     from loyalty.kpis.frame import default_period
-    from ui.state import query_param, set_query_param
+    from ui.state import keep_view, query_param, session_view, set_query_param
 
     box = container or st
     first, last = (t.date() for t in ds.date_range())
     d_start, d_end = (t.date() for t in default_period(ds))
+
+    def valid(period) -> bool:
+        return isinstance(period, tuple) and len(period) == 2 and first <= period[0] <= period[1] <= last
 
     def from_url(name: str, default):
         try:
@@ -273,16 +338,19 @@ def period_picker(ds, key: str, label: str, help: str, container=None) -> tuple:
             return default
         return min(max(value, first), last)
 
-    held = st.session_state.get(key)
-    # Seed the widget from the URL; reset it when a new dataset makes the held dates invalid.
-    if not (isinstance(held, tuple) and len(held) == 2 and all(first <= v <= last for v in held)):
+    # Seed the widget: the session's period for this dataset, else the link's; reset it when a
+    # new dataset makes the held dates invalid.
+    if not valid(st.session_state.get(key)):
+        kept_fp, *kept = session_view("period", (None, None, None))
         url = (from_url("kpi_from", d_start), from_url("kpi_to", d_end))
-        st.session_state[key] = url if url[0] <= url[1] else (d_start, d_end)
+        seed = tuple(kept) if kept_fp == ds.fingerprint and valid(tuple(kept)) else url
+        st.session_state[key] = seed if valid(seed) else (d_start, d_end)
     picked = box.date_input(label, key=key, min_value=first, max_value=last, help=help)
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.info("Pick the last day of the period.")
         st.stop()
     start, end = picked
+    keep_view("period", (ds.fingerprint, start, end))
     set_query_param("kpi_from", start.isoformat())
     set_query_param("kpi_to", end.isoformat())
     return start, end

@@ -22,7 +22,13 @@ from loyalty.clv.calibration import (
     default_calibration_end,
     member_calibration_check,
 )
-from loyalty.clv.classic import LIFESPAN_CAP_YEARS, SimpleCLV, clv_simple, expected_lifespan_years
+from loyalty.clv.classic import (
+    LIFESPAN_CAP_YEARS,
+    SimpleCLV,
+    clv_simple,
+    expected_lifespan_years,
+    lifespan_capped,
+)
 from loyalty.clv.errors import MIN_REPEAT_BUYERS, ModelError
 from loyalty.clv.gamma_gamma import GammaGammaFit, expected_spend, fit_gamma_gamma, gamma_gamma_loglik
 from loyalty.clv.summary import PERIOD_DAYS, member_rfm_summary, rfm_summary
@@ -57,6 +63,7 @@ __all__ = [
     "fit_gamma_gamma",
     "fit_models",
     "gamma_gamma_loglik",
+    "lifespan_capped",
     "member_calibration_check",
     "member_rfm_summary",
     "p_alive",

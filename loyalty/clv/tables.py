@@ -17,6 +17,51 @@ TOP_MEMBER_COLUMNS: tuple[str, ...] = (
     "one_time_buyer",
 )
 
+#: Labels and units (:data:`loyalty.metrics.Unit`, or ``text``/``bool``/``param``) of the columns
+#: below that are not registry metrics (``total_clv``, ``mean_clv``, ``p_alive_repeat`` and
+#: ``one_time_share`` take the registry's); the columns keep their names.
+CLV_SUMMARY_LABELS: dict[str, str] = {"members_modelled": "Members modelled", "median_clv": "Median CLV per member"}
+CLV_SUMMARY_UNITS: dict[str, str] = {"members_modelled": "int", "median_clv": "money"}
+
+#: ``frequency`` is the model's repeat purchase days, not the member feature "Purchases".
+TOP_MEMBER_LABELS: dict[str, str] = {
+    "member_id": "Member",
+    "clv": "CLV",
+    "p_alive": "P(alive)",
+    "expected_purchases": "Expected purchases (horizon)",
+    "expected_spend": "Expected spend per purchase",
+    "frequency": "Repeat purchase days",
+    "one_time_buyer": "One-time buyer",
+}
+TOP_MEMBER_UNITS: dict[str, str] = {
+    "member_id": "text",
+    "clv": "money",
+    "p_alive": "pct",
+    "expected_purchases": "num",
+    "expected_spend": "money",
+    "frequency": "int",
+    "one_time_buyer": "bool",
+}
+
+#: Model estimates keep four decimals (a shape parameter of 0.61 vs 0.6064 matters).
+PARAMETER_TABLE_LABELS: dict[str, str] = {"model": "Model", "parameter": "Parameter", "value": "Estimate"}
+PARAMETER_TABLE_UNITS: dict[str, str] = {"model": "text", "parameter": "text", "value": "param"}
+
+FIT_DIAGNOSTICS_LABELS: dict[str, str] = {
+    "model": "Model",
+    "customers": "Customers fitted",
+    "log_likelihood": "Log-likelihood",
+    "converged": "Converged",
+    "optimiser_message": "Optimiser message",
+}
+FIT_DIAGNOSTICS_UNITS: dict[str, str] = {
+    "model": "text",
+    "customers": "int",
+    "log_likelihood": "num",
+    "converged": "bool",
+    "optimiser_message": "text",
+}
+
 
 def clv_summary(values: pd.DataFrame) -> pd.DataFrame:
     """One row: members modelled, total / mean / median CLV, mean P(alive) of repeat buyers, one-time share.

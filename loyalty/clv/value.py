@@ -94,21 +94,53 @@ def fit_models(dataset, period_days: int = PERIOD_DAYS) -> CLVModels:
 
 
 def clv_by_segment(values: pd.DataFrame, labels: pd.Series, names: dict[int, str]) -> pd.DataFrame:
-    """CLV per segment: ``members``, ``mean_clv``, ``total_clv``, ``share_of_clv``, ``mean_p_alive``.
+    """CLV and P(alive) per segment, largest total CLV first.
 
-    Members of a segment without a purchase (not in ``values``) count with CLV 0 and
-    are reported in ``without_purchase``.
+    Parameters
+    ----------
+    values : DataFrame
+        :func:`customer_value` output (members with a purchase).
+    labels : Series
+        Member id -> segment number, for every member.
+    names : dict
+        Segment number -> name.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``segment`` (name): ``members``, ``without_purchase`` (members not in
+        ``values``, counted with CLV 0), ``one_time_buyers`` (modelled members without a
+        repeat purchase), ``mean_clv`` and ``total_clv`` (currency), ``p_alive_repeat``
+        (mean P(alive), 0-1, over the segment's repeat buyers; NaN when it has none) and
+        ``share_of_clv`` (segment total / all segments' total).
+
+    Notes
+    -----
+    The BG/NBD model gives a member without a repeat purchase P(alive) = 1 by
+    construction (drop-out can only follow a repeat purchase), so a plain mean over all
+    members rises with the share of one-time buyers rather than with activity; they are
+    counted in ``one_time_buyers`` instead (same rule as :func:`loyalty.clv.clv_summary`).
     """
     seg = labels.map(names).rename("segment")
     v = values.reindex(labels.index)
-    frame = pd.DataFrame({"segment": seg, "clv": v["clv"].fillna(0.0), "p_alive": v["p_alive"]})
-    frame["no_purchase"] = v["clv"].isna()
+    one_time = v["one_time_buyer"].eq(True)  # False for members without a purchase (NaN after reindex)
+    frame = pd.DataFrame(
+        {
+            "segment": seg,
+            "clv": v["clv"].fillna(0.0),
+            # NaN for one-time buyers and members without a purchase: the mean skips them.
+            "p_alive_repeat": v["p_alive"].where(~one_time),
+            "one_time": one_time,
+            "no_purchase": v["clv"].isna(),
+        }
+    )
     out = frame.groupby("segment", sort=False).agg(
         members=("clv", "size"),
         without_purchase=("no_purchase", "sum"),
+        one_time_buyers=("one_time", "sum"),
         mean_clv=("clv", "mean"),
         total_clv=("clv", "sum"),
-        mean_p_alive=("p_alive", "mean"),
+        p_alive_repeat=("p_alive_repeat", "mean"),
     )
     total = out["total_clv"].sum()
     out["share_of_clv"] = out["total_clv"] / total if total else np.nan

@@ -81,6 +81,7 @@ from loyalty.ingest.rows import (
     MAX_REJECT_SHARE,
     Importer,
     list_columns,
+    normalise_group,
     plural,
 )
 from loyalty.ingest.settings import ImportSettings
@@ -133,6 +134,7 @@ __all__ = [
     "list_sheets",
     "load_table",
     "normalise_event",
+    "normalise_group",
     "normalise_header",
     "normalise_id_text",
     "normalise_ids",

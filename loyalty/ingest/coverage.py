@@ -12,6 +12,7 @@ _DATE_COLUMN = {
     "ledger": "timestamp",
     "surveys": "date",
     "costs": "month",
+    "campaigns": "start",
 }
 
 

@@ -57,6 +57,13 @@ Decisions (documented choices)
   amounts. Exact duplicate lines (every column equal) are rejected.
 * Ledger events are normalised from English/French synonyms; points are
   signed (redeem/expire negative) when the export is unsigned (warning).
+* Campaigns: groups are read from English/French labels (test / treatment /
+  ciblé / B, control / témoin / holdout / non ciblé / A; A/B with a warning);
+  any other label is rejected, never guessed. Windows are whole days, both
+  ends included (a time of day is dropped, with a warning); a window ending
+  before it starts is rejected; a member in both groups of a campaign, or with
+  several windows in it, has all its rows of that campaign rejected; identical
+  rows are rejected as duplicates.
 * Personal data: unmapped columns whose header names a person's name, email,
   phone, address or birth date, or whose values look like emails or phone
   numbers, are dropped (warning listing them) unless ``keep_personal=True``,
@@ -203,7 +210,7 @@ def load_table(
     source : path, bytes or file-like (an uploaded file)
         CSV/TSV, Excel ``.xlsx`` or Parquet; the format is detected from the
         content. A ``str`` is a path.
-    kind : {"transactions", "members", "ledger", "surveys", "costs"}
+    kind : {"transactions", "members", "ledger", "surveys", "costs", "campaigns"}
     mapping : dict, optional
         ``{canonical column: source column}``; overrides the inferred mapping
         for the columns it names (``None`` unmaps a column). Transactions also
@@ -387,7 +394,7 @@ def check_consistency(ds: Dataset) -> tuple[str, ...]:
                 notes.append(f"{len(ref):,} referrer ids in members are not members themselves.")
     else:
         known = tx_members
-    for kind in ("ledger", "surveys"):
+    for kind in ("ledger", "surveys", "campaigns"):
         table = ds.table(kind)
         if table is None:
             continue

@@ -222,6 +222,32 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "spend",
         ),
     },
+    "campaigns": {
+        "member_id": _MEMBER_ID,
+        "campaign": (
+            "campaign", "campaign name", "campaign id", "campaign code", "campaign key", "campagne",
+            "nom campagne", "nom de campagne", "nom de la campagne", "code campagne", "id campagne",
+            "campagne marketing", "experiment", "experiment name", "experiment id", "experience", "test name",
+            "test id", "nom du test", "offer", "offer name", "offre", "operation", "operation commerciale",
+            "mailing", "action marketing", "promotion", "promo",
+        ),
+        "group": (
+            "group", "groupe", "test", "test group", "test control", "test or control", "test vs control",
+            "test control group", "test temoin", "groupe test temoin", "groupe test", "cell", "cellule",
+            "arm", "bras", "variant", "variante", "treatment", "treatment group", "assignment", "allocation",
+            "ab group", "ab", "ab test", "split", "population", "groupe temoin", "temoin", "control group",
+            "holdout group",
+        ),
+        "start": (
+            "start", "start date", "start day", "begin", "begin date", "from", "date from", "window start",
+            "campaign start", "launch date", "date debut", "debut", "date de debut", "date de lancement",
+            "debut campagne", "date debut campagne", "du",
+        ),
+        "end": (
+            "end", "end date", "end day", "to", "date to", "until", "window end", "campaign end", "stop date",
+            "last day", "date fin", "fin", "date de fin", "fin campagne", "date fin campagne", "au",
+        ),
+    },
 }
 # fmt: on
 
@@ -376,7 +402,7 @@ def header_guesses(columns: Iterable[object], kind: str) -> list[MappingGuess]:
 
 
 _DATE_TARGETS = {"transactions": "timestamp", "ledger": "timestamp", "members": "enrolled_at", "surveys": "date",
-                 "costs": "month"}
+                 "costs": "month", "campaigns": "start"}
 
 
 def content_guesses(frame: pd.DataFrame, kind: str, taken: dict[str, str]) -> list[MappingGuess]:

@@ -287,6 +287,51 @@ def _events(s: pd.Series) -> pd.Series:
     return text.map(lookup).astype("str")
 
 
+# ------------------------------------------------------- campaign groups ---
+# fmt: off
+_GROUP_WORDS: dict[str, tuple[str, ...]] = {
+    "test": (
+        "test", "tests", "treatment", "treatments", "treated", "traitement", "traite", "traitee", "traites",
+        "exposed", "expose", "exposee", "exposes", "cible", "cibles", "target", "targeted", "variant",
+        "variante", "b", "contacted", "contacte", "contactes", "mailed",
+    ),
+    "control": (
+        "control", "controls", "controle", "controles", "temoin", "temoins", "holdout", "holdouts", "heldout",
+        "holdback", "a", "baseline", "placebo", "noncible", "noncibles", "nonexpose", "nonexposes",
+        "notexposed", "unexposed", "notcontacted", "noncontacte", "noncontactes", "untreated", "nontraite",
+        "excluded", "exclu", "exclus",
+    ),
+}
+# fmt: on
+_GROUP_LOOKUP = {w: g for g, words in _GROUP_WORDS.items() for w in words}
+_GROUP_NOISE = frozenset({"group", "groupe", "grp", "cell", "cellule", "arm", "bras", "de", "du", "le", "la", "the"})
+_NEGATION = frozenset({"non", "not", "no", "pas", "un", "sans"})
+
+
+def normalise_group(value: object) -> str | None:
+    """Canonical campaign group (``test`` / ``control``) of a label, or None when it is not one.
+
+    English and French labels, case and accents ignored: test / treatment / exposed / cible / B
+    are ``test``; control / contrôle / témoin / holdout / A / non ciblé are ``control``. Group
+    words ("groupe témoin") are ignored; a negated word ("non exposé") is only read as a whole.
+    Numbers and yes/no flags are not guessed.
+    """
+    words = [w for w in normalise_header(value).split() if w not in _GROUP_NOISE]
+    compact = "".join(words)
+    if compact in _GROUP_LOOKUP:
+        return _GROUP_LOOKUP[compact]
+    if not words or _NEGATION.intersection(words):
+        return None
+    found = {_GROUP_LOOKUP[w] for w in words if w in _GROUP_LOOKUP and len(w) > 1}
+    return found.pop() if len(found) == 1 else None
+
+
+def _groups(s: pd.Series) -> pd.Series:
+    text = as_text(s)
+    lookup = {u: normalise_group(u) for u in text.dropna().unique()}
+    return text.map(lookup).astype("str")
+
+
 def list_columns(columns: list[str], limit: int = 25) -> str:
     """Column names for messages, shortened for very wide files."""
     shown = ", ".join(repr(c) for c in columns[:limit])
@@ -568,7 +613,14 @@ class Importer:
         src = self.col(target)
         present = self.present(target)
         bad_message = None
-        if logical in ("id", "text"):
+        if self.kind == "campaigns" and target == "group":
+            values = _groups(src)
+            bad = present & values.isna()
+            bad_message = lambda: (  # noqa: E731
+                "unknown group " + _quote(self._raw_text(src)) + f" {self.where(target)} "
+                "(expected test or control: test / treatment / B, control / témoin / holdout / A)"
+            )
+        elif logical in ("id", "text"):
             if logical == "text":
                 values = self.text(target)
             elif self.is_text(target):
@@ -957,6 +1009,115 @@ class Importer:
         self.out["month"] = m.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
         keep = self._keep()
         self._amount_warning(_kept(self.out["amount"], keep), "cost")
+
+    def _finish_campaigns(self) -> None:
+        """Whole-day inclusive windows, one group and one window per member and campaign.
+
+        Times of day are dropped (windows are whole days, both ends included); a window ending
+        before it starts is rejected; for one member and campaign, later identical rows are
+        rejected as duplicates, and a member in both groups, or with several windows, has all its
+        rows of that campaign rejected: their group or window would be a guess.
+        """
+        start, end = self.out["start"], self.out["end"]
+        timed = (start.notna() & (start != start.dt.normalize())) | (end.notna() & (end != end.dt.normalize()))
+        if timed.any():
+            self.warn(
+                f"{plural(int(timed.sum()), 'campaign window')} had a time of day: windows are whole days "
+                "(start and end days included), so the times were dropped."
+            )
+        start, end = start.dt.normalize(), end.dt.normalize()
+        self.out["start"], self.out["end"] = start, end
+        keep = self._keep()
+        backwards = keep & (end < start).fillna(False).to_numpy(dtype=bool)
+        self.reasons.add(
+            backwards,
+            lambda: "window ends (" + end.dt.strftime("%Y-%m-%d").fillna("") + ") before it starts ("
+            + start.dt.strftime("%Y-%m-%d").fillna("") + ")",
+        )
+        keep = self._keep()
+        pos = np.flatnonzero(keep)
+        if not len(pos):
+            return
+        f = pd.DataFrame(
+            {
+                "campaign": self.out["campaign"].to_numpy()[pos],
+                "member": self.out["member_id"].to_numpy()[pos],
+                "group": self.out["group"].to_numpy()[pos],
+                "start": start.to_numpy()[pos],
+                "end": end.to_numpy()[pos],
+                "row": np.asarray(self.raw.rows)[pos],
+            },
+            index=pos,
+        )
+        exact = f.duplicated(["campaign", "member", "group", "start", "end"], keep="first")
+        if exact.any():
+            first_row = f[~exact].groupby(["campaign", "member", "group", "start", "end"])["row"].first()
+            key = pd.MultiIndex.from_frame(f.loc[exact, ["campaign", "member", "group", "start", "end"]])
+            msg = pd.Series(
+                "duplicate campaign row (same member, campaign, group and window as row "
+                + pd.Series(first_row.reindex(key).to_numpy()).astype("Int64").astype("str").to_numpy()
+                + ")",
+                index=f.index[exact],
+            )
+            mask = np.zeros(self.n, dtype=bool)
+            mask[msg.index] = True
+            self.reasons.add(mask, msg.reindex(range(self.n)))
+            self.warn(f"{plural(int(exact.sum()), 'duplicate campaign row')} rejected.")
+            f = f[~exact]
+        pair = f.groupby(["campaign", "member"], sort=False)
+        both = pair["group"].transform("nunique") > 1
+        several = (pair["group"].transform("size") > 1) & ~both
+        for mask_s, what in ((both, "both"), (several, "several")):
+            if not mask_s.any():
+                continue
+            sub = f[mask_s]
+            rows = sub.groupby(["campaign", "member"], sort=False)["row"].transform(
+                lambda r: ", ".join(map(str, r.iloc[:5])) + (", …" if len(r) > 5 else "")
+            )
+            ids, camps = _quote(sub["member"]), _quote(sub["campaign"])
+            if what == "both":
+                text = ("member " + ids + " is in both test and control of campaign " + camps + " (rows " + rows
+                        + "): left out, its group is unknown")
+            else:
+                text = ("member " + ids + " has several windows in campaign " + camps + " (rows " + rows
+                        + "): left out, one window per member and campaign (name each wave as its own campaign)")
+            mask = np.zeros(self.n, dtype=bool)
+            mask[sub.index] = True
+            self.reasons.add(mask, pd.Series(text.to_numpy(), index=sub.index).reindex(range(self.n)))
+            n_members = int(sub.groupby(["campaign", "member"], sort=False).ngroups)
+            self.warn(
+                f"{plural(n_members, 'member')} in both the test and the control group of a campaign: all their "
+                "rows of that campaign rejected (their group is unknown)."
+                if what == "both"
+                else f"{plural(n_members, 'member')} with several windows in one campaign: all their rows of that "
+                "campaign rejected (one window per member and campaign)."
+            )
+        f = f[~(both | several)]
+        if f.empty:
+            return
+        labels = as_text(self.col("group")).iloc[f.index]
+        ab = labels.str.strip().str.upper().isin(["A", "B"])
+        if ab.any():
+            self.warn(
+                "Groups 'A' / 'B' were read as A = control, B = test (the usual A/B convention); relabel them "
+                "test / control if your file uses the opposite."
+            )
+        g = f.groupby("campaign", sort=False)
+        n_test = g["group"].agg(lambda x: int((x == "test").sum()))
+        n_all = g.size()
+        for camp in n_test.index[(n_test == 0) | (n_test == n_all)]:
+            which = "control" if n_test[camp] else "test"
+            self.warn(
+                f"Campaign {camp!r} has no {which} group ({n_all[camp]:,} members, all "
+                f"{'test' if which == 'control' else 'control'}): its lift cannot be measured."
+            )
+        windows = g[["start", "end"]].nunique().max(axis=1)
+        multi = windows[windows > 1]
+        if len(multi):
+            self.warn(
+                f"{plural(len(multi), 'campaign')} with different windows across members (e.g. {multi.index[0]!r}): "
+                "each member is measured over their own window."
+            )
 
     # -- assembling the result ------------------------------------------------
     def _result(self, dropped: list[str], ignored: list[str], extras: list[str]) -> LoadResult:

@@ -5,7 +5,7 @@ the metric registry for a period), ``series`` (monthly trends, cohorts, distribu
 ``flows`` (points issued / redeemed / expired / adjusted, balances, redeemers).
 """
 
-from loyalty.kpis.compute import compute_kpi_table, compute_kpis, kpi_notes, kpi_table
+from loyalty.kpis.compute import compute_kpi_table, compute_kpis, kpi_comparison, kpi_notes, kpi_table
 from loyalty.kpis.flows import (
     BinnedFlows,
     PointsFlows,
@@ -47,6 +47,7 @@ __all__ = [
     "filter_members",
     "filter_options",
     "history_flows",
+    "kpi_comparison",
     "kpi_notes",
     "kpi_table",
     "member_balances",

@@ -28,6 +28,7 @@ NEVER = np.iinfo(np.int64).max
 #: Ledger event codes used in :attr:`KpiFrame.led_event` (positions in ``LEDGER_EVENTS``).
 EARN, REDEEM, EXPIRE, ADJUST = (EVENT_CODES[e] for e in ("earn", "redeem", "expire", "adjust"))
 _DAY_NS = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min  # what a missing timestamp becomes in the int64 arrays
 
 
 
@@ -80,6 +81,18 @@ class KpiFrame:
     @property
     def last_ts(self) -> int | None:
         return int(self.tx_ts[-1]) if len(self.tx_ts) else None
+
+    @property
+    def data_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last transaction time (None without transactions): the days the data covers.
+
+        What "covered by the data" means for comparisons and retention: a period before the first
+        transaction has no purchases to measure, not zero purchases. Transactions only, because
+        the sales KPIs and retention are measured on them: a members table enrolling since 2010
+        or a longer points ledger does not make 2016 purchases known.
+        """
+        t = self.tx_ts[np.searchsorted(self.tx_ts, _NAT, side="right"):]  # sorted: unknown times first
+        return (pd.Timestamp(int(t[0])), pd.Timestamp(int(t[-1]))) if len(t) else None
 
     def member_mask(self, members_filter: Iterable[str] | None) -> np.ndarray | None:
         """Boolean array over member codes: True for ids in ``members_filter``.

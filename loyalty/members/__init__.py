@@ -2,11 +2,15 @@
 
 from loyalty.members.features import BASE_FEATURES, LEDGER_FEATURES, member_features
 from loyalty.members.segmentation import (
+    ARCHETYPE_RULES,
     ARCHETYPES,
     DEFAULT_COLUMNS,
+    DESCRIPTORS,
     FULL_FIT_MAX,
     K_SWEEP_SAMPLE,
+    KMEANS_N_INIT,
     KMEANS_THREADS,
+    LAPSED_DAYS,
     MIN_MEMBERS,
     RFM_SEGMENT_MAP,
     SILHOUETTE_SAMPLE,
@@ -23,6 +27,7 @@ from loyalty.members.segmentation import (
     rename,
     rfm_scores,
     segment,
+    segment_descriptors,
     signed_expm1,
     signed_log1p,
     skewed_columns,
@@ -33,12 +38,16 @@ from loyalty.members.tables import NO_ACTION, SEGMENT_TABLE_COLUMNS, segment_mea
 
 __all__ = [
     "ARCHETYPES",
+    "ARCHETYPE_RULES",
     "BASE_FEATURES",
     "DEFAULT_COLUMNS",
+    "DESCRIPTORS",
     "FULL_FIT_MAX",
     "KChoice",
+    "KMEANS_N_INIT",
     "KMEANS_THREADS",
     "K_SWEEP_SAMPLE",
+    "LAPSED_DAYS",
     "LEDGER_FEATURES",
     "MIN_MEMBERS",
     "NO_ACTION",
@@ -58,6 +67,7 @@ __all__ = [
     "rename",
     "rfm_scores",
     "segment",
+    "segment_descriptors",
     "segment_means",
     "segment_table",
     "signed_expm1",

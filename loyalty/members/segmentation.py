@@ -14,12 +14,19 @@ measured so that the 2-10 sweep on 200k members stays well under 5 s on 2 cores
 
 Segment numbers are ordered by mean net spend, highest first (segment 0 = the most
 valuable), so they are stable and meaningful across runs.
+
+Names and suggested actions come from :data:`ARCHETYPES`: a segment may only carry an
+archetype whose :data:`ARCHETYPE_RULES` its typical member satisfies (recency, frequency,
+purchases per year, tenure, spend and basket; :func:`segment_descriptors`), and among those the
+closest z-profile wins, one archetype per segment. Stability is the agreement with refits that
+use other seeds and as many K-means starts (:data:`KMEANS_N_INIT`) as the fit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -47,14 +54,20 @@ FULL_FIT_MAX = 200_000
 STABILITY_SAMPLE = 20_000
 #: Number of extra seeds for the stability check.
 STABILITY_SEEDS = 4
+#: K-means starts (k-means++ initialisations, best inertia kept) of the final fit and of every
+#: stability refit. The refits must use as many starts as the fit they are compared with: with a
+#: single start about half of the refits of well-separated planted groups landed in a worse
+#: local optimum, so reproducible segments were reported as unstable.
+KMEANS_N_INIT = 4
 #: Threads for K-means. One: on a small shared server (2 cores, several sessions) OpenMP
 #: spin-waiting made the multi-threaded sweep 10x slower (4-6 s vs 0.3-0.5 s measured for
 #: 9 fits on 20k members), and Streamlit sessions already run in parallel.
 KMEANS_THREADS = 1
 
 _NAMING_DIMS = ("recency_days", "frequency", "monetary", "tenure_days")
-# Archetypes: (name, z-profile on _NAMING_DIMS, suggested action). Each segment gets the
-# archetype closest to its z-profile under a one-to-one assignment, so names are unique.
+# Archetypes: (name, z-profile on _NAMING_DIMS, suggested action). Each segment gets, among the
+# archetypes whose ARCHETYPE_RULES its typical member satisfies, the one closest to its z-profile
+# under a one-to-one assignment, so names are unique and never contradict the profile.
 ARCHETYPES: tuple[tuple[str, tuple[float, float, float, float], str], ...] = (
     (
         "Champions",
@@ -75,6 +88,11 @@ ARCHETYPES: tuple[tuple[str, tuple[float, float, float, float], str], ...] = (
         "Promising",
         (-0.7, 0.0, -0.2, -0.5),
         "Build the habit: points challenges and a second-purchase incentive.",
+    ),
+    (
+        "Potential loyalists",
+        (-0.8, 0.3, 0.2, -0.7),
+        "Turn the habit into loyalty: tier-progress nudges and bonus points for trying a new category.",
     ),
     (
         "New members",
@@ -114,6 +132,88 @@ ARCHETYPES: tuple[tuple[str, tuple[float, float, float, float], str], ...] = (
     ),
 )
 _FALLBACK_ACTION = "Review the profile and pick an offer; no standard archetype fits."
+
+#: Days without a purchase after which a member counts as lapsed (``lapsed_share``).
+LAPSED_DAYS = 365
+# Purchases per year are counted over at least this many days of tenure: a member who joined a
+# week ago with two purchases has not shown that they buy 100 times a year.
+_MIN_RATE_DAYS = 90
+#: Per-segment descriptors the archetype rules test (see :func:`segment_descriptors`).
+DESCRIPTORS: tuple[str, ...] = (
+    "buyer_share",
+    "recency_days",
+    "lapsed_share",
+    "frequency",
+    "purchases_per_year",
+    "tenure_days",
+    "spend_percentile",
+    "basket_ratio",
+)
+_INF = float("inf")
+#: What a segment's typical member must look like to carry an archetype's name (and its action):
+#: descriptor of :data:`DESCRIPTORS` -> (lowest, highest) allowed value, both included. Absolute
+#: units (days, purchases) because a name or an action can contradict the profile whatever the
+#: rest of the program looks like: a typical member who has not bought for a year is not a
+#: champion, a frequent buyer needs no second-purchase incentive. Spend is judged against the
+#: program (``spend_percentile``, ``basket_ratio``) because price levels differ between programs.
+#: Unless stated, an archetype needs a majority of buyers (``buyer_share >= 0.5``).
+_RULES: dict[str, dict[str, tuple[float, float]]] = {
+    "Champions": {
+        "recency_days": (0, 60),
+        "lapsed_share": (0, 0.1),
+        "frequency": (5, _INF),
+        "purchases_per_year": (6, _INF),
+        "spend_percentile": (0.7, 1),
+    },
+    "Loyal regulars": {
+        "recency_days": (0, 90),
+        "lapsed_share": (0, 0.15),
+        "frequency": (4, _INF),
+        "purchases_per_year": (3, _INF),
+        "tenure_days": (180, _INF),
+    },
+    "Big-basket occasionals": {
+        "recency_days": (0, 180),
+        "lapsed_share": (0, 0.25),
+        "purchases_per_year": (0, 6),
+        "basket_ratio": (1.5, _INF),
+    },
+    "Promising": {
+        "recency_days": (0, 90),
+        "lapsed_share": (0, 0.15),
+        "frequency": (0, 2),
+        "tenure_days": (90, _INF),
+    },
+    "Potential loyalists": {
+        "recency_days": (0, 60),
+        "lapsed_share": (0, 0.1),
+        "frequency": (3, _INF),
+        "tenure_days": (0, 365),
+    },
+    "New members": {"recency_days": (0, 90), "tenure_days": (0, 180)},
+    "Needs attention": {"recency_days": (75, 180), "lapsed_share": (0, 0.4), "frequency": (3, _INF)},
+    "At risk high spenders": {
+        "recency_days": (90, 540),
+        "frequency": (4, _INF),
+        "tenure_days": (180, _INF),
+        "spend_percentile": (0.6, 1),
+    },
+    "About to sleep": {"recency_days": (90, 240), "frequency": (0, 3)},
+    "Hibernating": {"recency_days": (180, 730), "purchases_per_year": (0, 4)},
+    "Lost": {"recency_days": (LAPSED_DAYS, _INF), "lapsed_share": (0.5, 1)},
+    "Enrolled, no purchase yet": {"buyer_share": (0, 0.5)},
+    "Occasional shoppers": {
+        "recency_days": (0, 180),
+        "lapsed_share": (0, 0.25),
+        "frequency": (3, _INF),
+        "purchases_per_year": (0, 4),
+        "tenure_days": (180, _INF),
+        "basket_ratio": (0, 1.5),
+    },
+}
+ARCHETYPE_RULES: Mapping[str, Mapping[str, tuple[float, float]]] = MappingProxyType(
+    {name: MappingProxyType({"buyer_share": (0.5, 1.0)} | rules) for name, rules in _RULES.items()}
+)
 
 
 # --------------------------------------------------------------------------- preparation
@@ -177,7 +277,11 @@ def _unlog_some(X, mask):
 
 
 def make_pipeline(
-    columns: list[str], skewed: list[str], k: int | None = None, random_state: int = 0, n_init: int = 4
+    columns: list[str],
+    skewed: list[str],
+    k: int | None = None,
+    random_state: int = 0,
+    n_init: int = KMEANS_N_INIT,
 ) -> Pipeline:
     """log1p(skewed) -> StandardScaler [-> KMeans(k)] as a scikit-learn Pipeline."""
     mask = np.array([c in skewed for c in columns], dtype=bool)
@@ -322,10 +426,13 @@ class Segmentation:
         standardised feature, log scale for skewed ones: how many program standard
         deviations the segment sits from the program average).
     names, actions : dict
-        Segment number -> name (unique) / suggested action.
+        Segment number -> name (unique) / suggested action: the archetype whose rules the
+        segment's profile satisfies (see :func:`segment_descriptors`), or "Segment <n>" and a
+        neutral action when none is left that fits.
     stability : float
-        Mean adjusted Rand index between this labelling and refits with other seeds
-        (1 = identical, 0 = chance) on up to :data:`STABILITY_SAMPLE` members.
+        Mean adjusted Rand index between this labelling and refits with other seeds and the
+        same number of K-means starts (1 = identical, 0 = chance) on up to
+        :data:`STABILITY_SAMPLE` members.
     """
 
     labels: pd.Series
@@ -390,20 +497,114 @@ def recommended_segmentation(
     return kc, segment(features, kc.recommended, cols)
 
 
-def _name_segments(z: pd.DataFrame) -> tuple[dict[int, str], dict[int, str]]:
+def segment_descriptors(features: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """What the typical member of each segment looks like, in the units :data:`ARCHETYPE_RULES` test.
+
+    Parameters
+    ----------
+    features : DataFrame
+        Member features (:func:`~loyalty.members.features.member_features`), gaps filled as in
+        :func:`feature_matrix` (a member who never purchased has ``recency_days`` = tenure).
+    labels : Series
+        ``member_id`` -> segment, aligned on ``features``' index.
+
+    Returns
+    -------
+    DataFrame indexed by segment with the :data:`DESCRIPTORS` columns:
+
+    * ``buyer_share`` -- share of members with at least one purchase (0-1).
+    * ``recency_days`` -- median days since the last purchase.
+    * ``lapsed_share`` -- share of members without a purchase for more than :data:`LAPSED_DAYS` days.
+    * ``frequency`` -- median number of purchases.
+    * ``purchases_per_year`` -- median of purchases x 365.25 / tenure in days (tenure counted as at
+      least 90 days).
+    * ``tenure_days`` -- median days since joining.
+    * ``spend_percentile`` -- share of all program members whose net spend (``monetary``) is below
+      the segment's median net spend (0-1; 0.5 = the program median; ties count half).
+    * ``basket_ratio`` -- median ``avg_basket`` of the segment's buyers / median ``avg_basket`` of
+      all buyers (``monetary / frequency`` when ``avg_basket`` is absent).
+
+    A descriptor whose feature is absent is NaN (and the rules do not test it).
+    """
+    numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])]
+    allf = feature_matrix(features, numeric)
+    return _descriptors(allf, labels.reindex(allf.index).to_numpy())
+
+
+def _descriptors(allf: pd.DataFrame, lab: np.ndarray) -> pd.DataFrame:
+    n = len(allf)
+
+    def col(name: str) -> np.ndarray:
+        return allf[name].to_numpy("float64") if name in allf.columns else np.full(n, np.nan)
+
+    freq, rec, ten, mon = col("frequency"), col("recency_days"), col("tenure_days"), col("monetary")
+    bought = freq > 0
+    basket = col("avg_basket") if "avg_basket" in allf.columns else mon / np.where(bought, freq, np.nan)
+    per_member = pd.DataFrame(
+        {
+            # Shares as 0/1 floats, NaN when the feature is absent (a mean then stays NaN).
+            "buyer_share": np.where(np.isnan(freq), np.nan, bought),
+            "lapsed_share": np.where(np.isnan(rec), np.nan, rec > LAPSED_DAYS),
+            "recency_days": rec,
+            "frequency": freq,
+            "purchases_per_year": freq * 365.25 / np.maximum(ten, _MIN_RATE_DAYS),
+            "tenure_days": ten,
+            "monetary": mon,
+            "basket": np.where(bought, basket, np.nan),  # non-buyers have no basket (filled 0)
+        }
+    )
+    groups = per_member.groupby(lab)
+    medians = ["recency_days", "frequency", "purchases_per_year", "tenure_days", "monetary", "basket"]
+    out = groups[["buyer_share", "lapsed_share"]].mean().join(groups[medians].median())
+    spend = np.sort(mon[np.isfinite(mon)])
+    seg_spend = out["monetary"].to_numpy()
+    if len(spend):
+        below = np.searchsorted(spend, seg_spend, "left") + np.searchsorted(spend, seg_spend, "right")
+        out["spend_percentile"] = np.where(np.isnan(seg_spend), np.nan, below / (2 * len(spend)))
+    else:
+        out["spend_percentile"] = np.nan
+    all_basket = per_member["basket"].median()
+    out["basket_ratio"] = out["basket"] / all_basket if all_basket > 0 else np.nan
+    out.index.name = "segment"
+    return out[list(DESCRIPTORS)]
+
+
+def _allowed(desc: pd.DataFrame) -> np.ndarray:
+    """Segment x archetype (order of :data:`ARCHETYPES`): may the segment carry the name?"""
+    ok = np.ones((len(desc), len(ARCHETYPES)), dtype=bool)
+    for j, (name, _, _) in enumerate(ARCHETYPES):
+        for d, (lo, hi) in ARCHETYPE_RULES[name].items():
+            v = desc[d].to_numpy("float64")
+            ok[:, j] &= np.isnan(v) | ((v >= lo) & (v <= hi))  # unknown descriptor: no veto
+    return ok
+
+
+def _name_segments(z: pd.DataFrame, desc: pd.DataFrame) -> tuple[dict[int, str], dict[int, str]]:
+    """Unique archetype names and actions for segments (``z``: segment x feature z-scores).
+
+    Each segment may only take archetypes whose :data:`ARCHETYPE_RULES` its descriptors ``desc``
+    satisfy; among those, a one-to-one assignment minimises the squared distance between the
+    segments' and the archetypes' z-profiles. A segment left without an allowed archetype is
+    called "Segment <n>" with a neutral action rather than a name its profile contradicts.
+    """
+    names = {s: f"Segment {s + 1}" for s in z.index}
+    actions = {s: _FALLBACK_ACTION for s in z.index}
     dims = [d for d in _NAMING_DIMS if d in z.columns]
     if not dims:
-        return ({s: f"Segment {s + 1}" for s in z.index}, {s: _FALLBACK_ACTION for s in z.index})
+        return names, actions
     idx = [_NAMING_DIMS.index(d) for d in dims]
     proto = np.array([a[1] for a in ARCHETYPES])[:, idx]
     seg_z = z[dims].to_numpy()
     cost = ((seg_z[:, None, :] - proto[None, :, :]) ** 2).sum(axis=2)
-    rows, cols = linear_sum_assignment(cost)
-    names = {s: f"Segment {s + 1}" for s in z.index}
-    actions = {s: _FALLBACK_ACTION for s in z.index}
+    allowed = _allowed(desc.reindex(z.index))
+    # A forbidden pair costs more than any sum of allowed ones: the assignment first names as
+    # many segments as possible with allowed archetypes, then picks the closest profiles.
+    forbid = 1.0 + cost[allowed].sum() if allowed.any() else 1.0
+    rows, cols = linear_sum_assignment(np.where(allowed, cost, forbid))
     for r, c in zip(rows, cols, strict=True):
-        names[z.index[r]] = ARCHETYPES[c][0]
-        actions[z.index[r]] = ARCHETYPES[c][2]
+        if allowed[r, c]:
+            names[z.index[r]] = ARCHETYPES[c][0]
+            actions[z.index[r]] = ARCHETYPES[c][2]
     return names, actions
 
 
@@ -442,7 +643,8 @@ def segment(
 
     allf = feature_matrix(features, [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])])
     profile = _profile(allf, lab, k)
-    names, actions = _name_segments(profile.filter(like="z_").rename(columns=lambda c: c[2:]))
+    z = profile.filter(like="z_").rename(columns=lambda c: c[2:])
+    names, actions = _name_segments(z, _descriptors(allf, lab).reindex(profile.index))
     profile.insert(0, "name", [names[s] for s in profile.index])
     stability = _stability(pipe, A, lab, k, random_state)
     return Segmentation(
@@ -483,12 +685,22 @@ def _profile(allf: pd.DataFrame, lab: np.ndarray, k: int) -> pd.DataFrame:
 
 
 def _stability(pipe: Pipeline, A: np.ndarray, lab: np.ndarray, k: int, random_state: int) -> float:
+    """Mean adjusted Rand index between ``lab`` and :data:`STABILITY_SEEDS` refits with other seeds.
+
+    Each refit repeats the fitted procedure with another seed on up to :data:`STABILITY_SAMPLE`
+    members: same preprocessing and the same number of K-means starts as the fit itself (a refit
+    with fewer starts measures how often one start is unlucky, not how reproducible the
+    segments are).
+    """
     idx = _sample_idx(len(A), STABILITY_SAMPLE, random_state + 7)
     Z = pipe[:-1].transform(A[idx])
     ref = lab[idx]
+    n_init = pipe.named_steps["kmeans"].n_init
     with threadpool_limits(KMEANS_THREADS):
         scores = [
-            adjusted_rand_score(ref, KMeans(n_clusters=k, random_state=random_state + s, n_init=1).fit_predict(Z))
+            adjusted_rand_score(
+                ref, KMeans(n_clusters=k, random_state=random_state + s, n_init=n_init).fit_predict(Z)
+            )
             for s in range(1, STABILITY_SEEDS + 1)
         ]
     return float(np.mean(scores))

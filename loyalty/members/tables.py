@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from loyalty.metrics import FEATURES
+
 #: Shown for a segment whose name matches no archetype (e.g. renamed by the user).
 NO_ACTION = "Review the profile and pick an offer (renamed segment: no standard suggestion)."
 
@@ -19,6 +21,28 @@ SEGMENT_TABLE_COLUMNS: tuple[str, ...] = (
     "share_of_net_spend",
     "suggested_action",
 )
+
+#: Header labels of :func:`segment_table`'s columns (and of the leading ``segment``/``name`` of
+#: :func:`segment_means`), for people; the columns keep their names.
+SEGMENT_TABLE_LABELS: dict[str, str] = {
+    "segment": "Segment",
+    "name": "Name",
+    "members": "Members",
+    "share_of_members": "Share of members",
+    "share_of_net_spend": "Share of net spend",
+    "suggested_action": "Suggested action",
+}
+
+#: Units of :func:`segment_table`'s columns (:data:`loyalty.metrics.Unit`, or ``text``): none of
+#: them is a registry metric (``members`` there is the program's active members, not a count here).
+SEGMENT_TABLE_UNITS: dict[str, str] = {
+    "segment": "int",
+    "name": "text",
+    "members": "int",
+    "share_of_members": "pct",
+    "share_of_net_spend": "pct",
+    "suggested_action": "text",
+}
 
 
 def segment_table(profile: pd.DataFrame, names: Mapping[int, str], actions: Mapping[int, str]) -> pd.DataFrame:
@@ -47,3 +71,17 @@ def segment_means(profile: pd.DataFrame, names: Mapping[int, str]) -> pd.DataFra
     means.insert(0, "name", [names[s] for s in profile.index])
     means.insert(0, "segment", profile.index + 1)
     return means.reset_index(drop=True)
+
+
+def segment_means_units(means: pd.DataFrame) -> dict[str, str]:
+    """Unit of each column of :func:`segment_means`: the feature's registry unit.
+
+    A mean of a count (``int``) is a plain number (``num``): 2.85 purchases per member must not
+    be shown as 3.
+    """
+    units = {"segment": "int", "name": "text"}
+    for col in means.columns:
+        if col in FEATURES:
+            unit = FEATURES[col].unit
+            units[col] = "num" if unit == "int" else unit
+    return units

@@ -3,6 +3,10 @@
 Charts are rendered to inline SVG with ``vl-convert`` (the Vega project's own
 converter, what Altair uses to save charts), so the file opens offline with no
 JavaScript and no network. All text from the data is HTML-escaped.
+
+Tables are written for people: headers are labels, figures are formatted by unit
+(:class:`loyalty.export.TableFormat`, carried with each table) and right-aligned, and a
+missing value is an em dash.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ from datetime import datetime
 
 import pandas as pd
 
+from loyalty.export import ROW, TableFormat, format_cell
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1f2933}
 h1{color:#2E6F95}h2{border-bottom:2px solid #2E6F95;padding-bottom:.2rem;margin-top:2.5rem}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.85rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem}
-th{background:#f1f5f9;text-align:left}td.num{text-align:right}.meta{color:#52606d}.chart{margin:1rem 0}
+th{background:#f1f5f9;text-align:left;vertical-align:bottom}th.num,td.num{text-align:right;white-space:nowrap}
+td.num{font-variant-numeric:tabular-nums}tbody tr:nth-child(even){background:#f8fafc}
+.meta{color:#52606d}.chart{margin:1rem 0}
 dl{font-size:.85rem}dt{font-weight:600;margin-top:.4rem}dd{margin-left:1rem;color:#3e4c59}
 .caption{font-style:italic;color:#52606d;margin-top:1rem}
 """
@@ -26,11 +34,15 @@ dl{font-size:.85rem}dt{font-weight:600;margin-top:.4rem}dd{margin-left:1rem;colo
 
 @dataclass(frozen=True)
 class ReportSection:
-    """One section: intro text, tables (caption, frame), Vega-Lite chart specs and definitions."""
+    """One section: intro text, tables, Vega-Lite chart specs and definitions.
+
+    A table is ``(caption, frame)`` or ``(caption, frame, TableFormat)``; without a format
+    its columns are labelled and formatted from the metric registry and their dtypes.
+    """
 
     title: str
     intro: str = ""
-    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    tables: tuple[tuple, ...] = ()
     charts: tuple[dict, ...] = ()
     definitions: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = field(default=())
@@ -43,16 +55,35 @@ def chart_to_svg(spec: dict) -> str:
     return vlc.vegalite_to_svg(spec)
 
 
-def _table_html(caption: str, df: pd.DataFrame, max_rows: int = 60) -> str:
+def _table_html(
+    caption: str, df: pd.DataFrame, fmt: TableFormat | None = None, *, currency: str = "", max_rows: int = 60
+) -> str:
+    """``df`` as an HTML table: labelled headers, figures formatted by unit, every string escaped.
+
+    Columns in ``fmt.hidden`` are left out; a column of unit ``row`` takes each row's unit from
+    ``fmt.row_unit``. Figures are right-aligned (a column is numeric unless all its cells are text).
+    """
+    fmt = fmt or TableFormat()
     shown = df.head(max_rows)
     more = f"<p class='meta'>First {max_rows} of {len(df):,} rows.</p>" if len(df) > max_rows else ""
-    body = shown.to_html(
-        escape=True,
-        index=False,
-        na_rep="—",
-        float_format=lambda v: f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}",
-        border=0,
-    )
+    row_units = shown[fmt.row_unit] if fmt.row_unit in shown.columns else None
+    head, columns = [], []
+    for col in shown.columns:
+        if str(col) in fmt.hidden:
+            continue
+        unit = fmt.unit(col, shown[col])
+        if unit == ROW:
+            units = [u if isinstance(u, str) else "num" for u in row_units] if row_units is not None else ["num"]
+        else:
+            units = [unit]
+        units = units * len(shown) if len(units) == 1 else units
+        cls = "" if all(u in ("text", "bool") for u in units) else " class='num'"
+        delta = str(col) in fmt.deltas
+        head.append(f"<th{cls}>{html.escape(fmt.label(col))}</th>")
+        columns.append([f"<td{cls}>{html.escape(format_cell(v, u, currency, delta=delta))}</td>"
+                        for v, u in zip(shown[col].tolist(), units, strict=False)])
+    rows = "".join(f"<tr>{''.join(cells)}</tr>" for cells in zip(*columns, strict=True))
+    body = f"<table><thead><tr>{''.join(head)}</tr></thead><tbody>{rows}</tbody></table>"
     return f"<p class='caption'>{html.escape(caption)}</p>{body}{more}"
 
 
@@ -63,6 +94,7 @@ def build_report_html(
     *,
     generated_at: datetime | None = None,
     render_svg=chart_to_svg,
+    currency: str = "",
 ) -> str:
     """Assemble the report. Every string from the data is escaped.
 
@@ -75,6 +107,8 @@ def build_report_html(
     sections : sequence of ReportSection
     render_svg : callable
         Spec -> SVG; injectable for tests.
+    currency : str
+        Symbol written before amounts (``money`` columns).
     """
     when = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
     span = f"{period[0]:%Y-%m-%d} to {period[1]:%Y-%m-%d}" if period else "all dates"
@@ -94,8 +128,8 @@ def build_report_html(
                 parts.append(f"<div class='chart'>{render_svg(spec)}</div>")
             except Exception as exc:  # a chart that cannot render must not lose the report
                 parts.append(f"<p class='meta'>(chart unavailable: {html.escape(str(exc)[:200])})</p>")
-        for caption, df in sec.tables:
-            parts.append(_table_html(caption, df))
+        for caption, df, *fmt in sec.tables:
+            parts.append(_table_html(caption, df, fmt[0] if fmt else None, currency=currency))
         for note in sec.notes:
             parts.append(f"<p class='meta'>{html.escape(note)}</p>")
         if sec.definitions:

@@ -9,6 +9,10 @@ tables, attaches definitions and the dataset's scope, and hands them to
 Charts are built by callables passed in ``charts`` (the app passes its Altair
 builders, so the report shows the same charts as the pages); each takes
 ``(frame, currency)`` and returns an Altair chart or a Vega-Lite dict.
+
+Each table travels with a :class:`loyalty.export.TableFormat` (labels and units of the
+columns the metric registry does not cover), so both files show "Share of members 16.3%"
+rather than ``share_of_members 0.1632``; the tables themselves keep their keys and raw numbers.
 """
 
 from __future__ import annotations
@@ -22,15 +26,31 @@ import numpy as np
 import pandas as pd
 
 from loyalty import clv as _clv
-from loyalty.export import pseudonymise_frame, to_excel_bytes
+from loyalty.clv.tables import (
+    CLV_SUMMARY_LABELS,
+    CLV_SUMMARY_UNITS,
+    FIT_DIAGNOSTICS_LABELS,
+    FIT_DIAGNOSTICS_UNITS,
+    PARAMETER_TABLE_LABELS,
+    PARAMETER_TABLE_UNITS,
+    TOP_MEMBER_LABELS,
+    TOP_MEMBER_UNITS,
+)
+from loyalty.export import ROW, TableFormat, pseudonymise_frame, to_excel_bytes
 from loyalty.inputs import ProgramInputs
-from loyalty.kpis import compute_kpis, kpi_notes, kpi_table
+from loyalty.kpis import compute_kpis, kpi_comparison, kpi_notes, kpi_table
 from loyalty.kpis.series import monthly_series
 from loyalty.members import segmentation as _seg
 from loyalty.members.features import member_features
-from loyalty.members.tables import NO_ACTION, segment_means, segment_table
-from loyalty.metrics import FEATURES, METRICS, REPLAY_KEYS, definitions
-from loyalty.periods import previous_period
+from loyalty.members.tables import (
+    NO_ACTION,
+    SEGMENT_TABLE_LABELS,
+    SEGMENT_TABLE_UNITS,
+    segment_means,
+    segment_means_units,
+    segment_table,
+)
+from loyalty.metrics import FEATURES, METRICS, REPLAY_KEYS, currency_prefix, definitions, label
 from loyalty.report.html import ReportSection, build_report_html, chart_to_svg
 from loyalty.schema import Dataset
 from loyalty.simulator import compare, infer_baseline_rules, prepare, presets, redemptions_from_ledger, replay
@@ -46,38 +66,115 @@ CHART_KEYS = (
     "scenario_costs",  # tidy (scenario, measure, value) in currency
 )
 
+# Formats of the tables built elsewhere (engines whose columns are not all registry metrics);
+# registry keys (revenue, aov, total_clv, ...) take their label and unit from the registry.
+#: :func:`loyalty.kpis.kpi_table`: one KPI per row, each in its own unit.
+KPI_TABLE_FORMAT = TableFormat(
+    labels={"kpi": "Key", "label": "KPI", "group": "Group", "value": "This period", "previous": "Previous period",
+            "delta": "Change", "delta_pct": "Change %", "unit": "Unit", "formula": "Formula"},
+    units={"kpi": "text", "label": "text", "group": "text", "value": ROW, "previous": ROW, "delta": ROW,
+           "delta_pct": "change", "unit": "text", "formula": "text"},
+    deltas=("delta",), row_unit="unit", hidden=("kpi", "unit"), frozen_columns=2,
+)
+#: :func:`loyalty.kpis.series.monthly_series`.
+MONTHLY_FORMAT = TableFormat(
+    labels={"month": "Month", "member_revenue": "Member revenue", "guest_revenue": "Guest revenue",
+            "members_total": "Members (month end)"},
+    units={"month": "month", "member_revenue": "money", "guest_revenue": "money"},
+    frozen_columns=1,
+)
+#: :func:`loyalty.clv.clv_simple` (``.table.reset_index()``).
+CLASSIC_CLV_FORMAT = TableFormat(
+    labels={"group": "Group", "members": "Members", "purchases_per_year": "Purchases per year",
+            "churn_exposed": "Members exposed to churn", "annual_churn": "Annual churn",
+            "lifespan_years": "Expected lifespan", "lifespan_capped": "Lifespan capped", "margin": "Gross margin",
+            "clv": METRICS["classic_clv"].label},
+    units={"group": "text", "members": "int", "purchases_per_year": "num", "churn_exposed": "int",
+           "annual_churn": "pct", "lifespan_years": "years", "lifespan_capped": "bool", "margin": "pct",
+           "clv": "money"},
+    frozen_columns=1,
+)
+#: :func:`loyalty.clv.clv_by_segment` (``.reset_index()``).
+CLV_BY_SEGMENT_FORMAT = TableFormat(
+    labels={"segment": "Segment", "members": "Members", "without_purchase": "Members without a purchase",
+            "one_time_buyers": "One-time buyers (count)", "p_alive_repeat": METRICS["p_alive_repeat"].label,
+            "share_of_clv": "Share of total CLV"},
+    units={"segment": "text", "members": "int", "without_purchase": "int", "one_time_buyers": "int",
+           "p_alive_repeat": "pct", "share_of_clv": "pct"},
+    frozen_columns=1,
+)
+#: :func:`loyalty.clv.member_calibration_check` (``.table.reset_index()``).
+HOLDOUT_FORMAT = TableFormat(
+    labels={"calibration_repeat_purchases": "Repeat purchase days (calibration)", "customers": "Members",
+            "actual": "Actual purchases per member", "predicted": "Predicted purchases per member"},
+    units={"calibration_repeat_purchases": "text", "customers": "int", "actual": "num", "predicted": "num"},
+)
+#: :func:`rules_table`: a point's value needs four decimals (0.008 is not 0.01).
+RULES_FORMAT = TableFormat(
+    labels={"scenario": "Scenario", "earn_rate": "Earn rate (points per currency unit)", "point_value": "Point value",
+            "tiers": "Tiers", "qualification_days": "Qualification window", "expiry": "Expiry",
+            "min_redemption": "Minimum redemption"},
+    units={"scenario": "text", "earn_rate": "num", "point_value": "price", "tiers": "text",
+           "qualification_days": "days", "expiry": "text", "min_redemption": "points"},
+    frozen_columns=1,
+)
+DEFINITIONS_FORMAT = TableFormat(
+    labels={"section": "Section", "term": "Term", "definition": "Definition"},
+    units={"section": "text", "term": "text", "definition": "text"},
+)
+
+
+def comparison_format(scenarios: Sequence[str], baseline: str) -> TableFormat:
+    """Format of :func:`loyalty.simulator.compare` for ``scenarios``: each row in its KPI's unit.
+
+    Scenario columns are labelled with their own names even when a name is a metric key.
+    """
+    others = [n for n in scenarios if n != baseline]
+    units = {"kpi": "text", "label": "text", "unit": "text", **{n: ROW for n in scenarios},
+             **{f"Δ {n}": ROW for n in others}, **{f"Δ% {n}": "change" for n in others}}
+    return TableFormat(
+        labels={"kpi": "Key", "label": "Measure", "unit": "Unit", **{c: c for c in units if c not in
+                                                                      ("kpi", "label", "unit")}},
+        units=units, deltas=tuple(f"Δ {n}" for n in others), row_unit="unit", hidden=("kpi", "unit"),
+        frozen_columns=2,
+    )
+
 
 @dataclass(frozen=True, eq=False)
 class StrategyReport:
     """Assembled report: sections for the HTML file and every table for Excel.
 
     ``tables`` maps a sheet name (<= 31 characters) to the full table; the HTML
-    shows the first rows of the same tables, with their captions.
+    shows the first rows of the same tables, with their captions. ``formats`` (same keys)
+    holds each table's labels and units; ``currency`` is the symbol of its amounts.
     """
 
     dataset_name: str
     period: tuple[pd.Timestamp, pd.Timestamp]
     sections: tuple[ReportSection, ...]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    formats: dict[str, TableFormat] = field(default_factory=dict)
+    currency: str = ""
 
     def to_html(self, *, generated_at: datetime | None = None, render_svg=chart_to_svg) -> str:
-        """Self-contained HTML (inline SVG charts, no script, all text escaped)."""
+        """Self-contained HTML (inline SVG charts, no script, all text escaped, figures formatted)."""
         return build_report_html(
-            self.dataset_name, self.period, self.sections, generated_at=generated_at, render_svg=render_svg
+            self.dataset_name, self.period, self.sections, generated_at=generated_at, render_svg=render_svg,
+            currency=self.currency,
         )
 
     def to_excel(self) -> bytes:
-        """``.xlsx`` with one sheet per table, formula-safe."""
-        return to_excel_bytes(self.tables)
+        """``.xlsx`` with one sheet per table: labelled, frozen header, number formats; formula-safe."""
+        return to_excel_bytes(self.tables, formats=self.formats, currency=self.currency)
 
 
 @dataclass
 class _Part:
-    """A section under construction: (sheet, caption, frame) tables, charts, notes, definitions."""
+    """A section under construction: (sheet, caption, frame, format) tables, charts, notes, definitions."""
 
     title: str
     intro: str
-    tables: list[tuple[str, str, pd.DataFrame]] = field(default_factory=list)
+    tables: list[tuple[str, str, pd.DataFrame, TableFormat]] = field(default_factory=list)
     charts: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     definitions: list[tuple[str, str]] = field(default_factory=list)
@@ -96,7 +193,7 @@ class _Part:
         return ReportSection(
             self.title,
             intro=self.intro,
-            tables=tuple((caption, df) for _, caption, df in self.tables),
+            tables=tuple((caption, df, fmt) for _, caption, df, fmt in self.tables),
             charts=tuple(self.charts),
             definitions=tuple(self.definitions),
             notes=tuple(self.notes),
@@ -118,23 +215,30 @@ def scope_text(dataset: Dataset) -> str:
 
 # --------------------------------------------------------------------------- KPIs
 def kpi_part(
-    dataset: Dataset, start, end, inputs: ProgramInputs, charts: Mapping[str, ChartBuilder] | None = None
+    dataset: Dataset, start, end, inputs: ProgramInputs, charts: Mapping[str, ChartBuilder] | None = None,
+    basis: str = "previous",
 ) -> _Part:
     """KPI table of ``[start, end]`` vs the previous period, monthly series and points flows."""
     s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    ps, pe = previous_period(s, e)
+    versus = kpi_comparison(dataset, s, e, basis)
+    ps, pe = versus.start, versus.end
     kw = dict(point_value=inputs.point_value, margin=inputs.gross_margin,
               monthly_platform_cost=inputs.monthly_platform_cost)
     cur = compute_kpis(dataset, s, e, **kw)
-    prev = compute_kpis(dataset, ps, pe, **kw)
+    # No previous values when the data does not cover the comparison period (one day of data there
+    # would read as +50,000%): the same rule as the KPI page.
+    prev = compute_kpis(dataset, ps, pe, **kw) if versus.available else {}
+    compared = (f"compared with {_day(ps)} to {_day(pe)}" if versus.available
+                else f"with no comparison ({versus.missing})")
     part = _Part(
         "KPI summary",
-        f"Every program KPI for {_day(s)} to {_day(e)} (both days included), compared with the previous "
-        f"period {_day(ps)} to {_day(pe)}. {scope_text(dataset)}",
+        f"Every program KPI for {_day(s)} to {_day(e)} (both days included), {compared}. {scope_text(dataset)}",
     )
-    part.tables.append(("KPIs", "KPIs with previous-period values, changes and formulas", kpi_table(cur, prev)))
+    part.tables.append(("KPIs", "KPIs with previous-period values, changes and formulas", kpi_table(cur, prev),
+                        KPI_TABLE_FORMAT))
     monthly = monthly_series(dataset, s, e)
-    part.tables.append(("Monthly series", "Monthly revenue, members and points (calendar months)", monthly))
+    part.tables.append(("Monthly series", "Monthly revenue, members and points (calendar months)", monthly,
+                        MONTHLY_FORMAT))
     if {"revenue", "active_members"} <= set(monthly.columns):
         part.chart(charts, "revenue_active", monthly, inputs.currency)
     flows = [c for c in ("points_issued", "points_redeemed", "points_expired") if c in monthly.columns]
@@ -142,9 +246,10 @@ def kpi_part(
         part.chart(charts, "points_flow", monthly[["month", *flows]], inputs.currency)
     notes = kpi_notes(dataset, e, cur)
     part.definitions += [
-        ("Period", "Both days included; KPIs are NaN (shown as —) when the data they need is absent."),
+        ("Period", "Both days included; a KPI whose data is absent is shown as — (an empty cell in Excel)."),
         ("Previous period", "The same number of whole days just before the period start."),
-        ("delta, delta_pct", "value - previous, and (value - previous) / |previous|."),
+        ("Change, change %", "This period - previous period, and (this period - previous period) / |previous "
+         "period|. The change of a percentage is in percentage points (pp)."),
         ("Program inputs", f"Point value {inputs.currency}{inputs.point_value:g} per point, gross margin "
          f"{inputs.gross_margin:.0%}, platform cost {inputs.currency}{inputs.monthly_platform_cost:,.0f} per month."),
         (METRICS["breakage_rate"].label, notes["breakage"]),
@@ -220,11 +325,13 @@ def segment_part(
         part.notes.append(unavailable or "No segmentation available for this dataset.")
         return part
     seg, prof = segments, segments.profile
-    part.intro += f" {seg.source} (k = {seg.k}, features: {', '.join(seg.columns)})."
+    part.intro += f" {seg.source} (k = {seg.k}, features: {', '.join(label(c) for c in seg.columns)})."
     summary = segment_table(prof, seg.names, seg.actions)
-    part.tables.append(("Segments", "Segments, sizes, revenue shares and suggested actions", summary))
+    part.tables.append(("Segments", "Segments, sizes, revenue shares and suggested actions", summary,
+                        TableFormat(SEGMENT_TABLE_LABELS, SEGMENT_TABLE_UNITS, frozen_columns=2)))
     means = segment_means(prof, seg.names)
-    part.tables.append(("Segment profiles", "Segment profiles: mean of each feature (original units)", means))
+    part.tables.append(("Segment profiles", "Segment profiles: mean of each feature (original units)", means,
+                        TableFormat(SEGMENT_TABLE_LABELS, segment_means_units(means), frozen_columns=2)))
     if "share_revenue" in prof:
         part.chart(charts, "segment_sizes", prof, currency)
     part.notes.append(_seg.stability_hint(seg.stability))
@@ -232,7 +339,7 @@ def segment_part(
     part.definitions += [
         ("Method", "log1p on skewed features, standardisation, K-means with a fixed random seed; segment 1 has "
          "the highest mean net spend."),
-        ("share_of_members, share_of_net_spend", "Segment members / all members; segment net spend / program "
+        ("Share of members, share of net spend", "Segment members / all members; segment net spend / program "
          "net spend (returns included)."),
         ("Stability", "Mean adjusted Rand index between these segments and refits with other random seeds "
          "(1 = identical, 0 = chance)."),
@@ -265,7 +372,7 @@ def clv_part(
     names = segments.named_labels() if segments is not None else None
     if not features.empty:
         simple = _clv.clv_simple(features, names, margin=margin).table.reset_index()
-        part.tables.append(("Classic CLV", "Classic CLV, all members and by segment", simple))
+        part.tables.append(("Classic CLV", "Classic CLV, all members and by segment", simple, CLASSIC_CLV_FORMAT))
     part.definitions += definitions(["classic_clv"])
     if models is None:
         part.notes.append(f"Probabilistic CLV not available: {model_error or 'no model'}")
@@ -274,15 +381,20 @@ def clv_part(
                                  annual_discount_rate, period_days=models.period_days)
     values.index.name = "member_id"
     overall = _clv.clv_summary(values)
-    part.tables.append(("CLV summary", f"Probabilistic CLV summary ({currency})", overall))
+    part.tables.append(("CLV summary", f"Probabilistic CLV summary ({currency})", overall,
+                        TableFormat(CLV_SUMMARY_LABELS, CLV_SUMMARY_UNITS)))
     if segments is not None:
         by_seg = _clv.clv_by_segment(values, segments.labels, segments.names)
         part.chart(charts, "clv_by_segment", by_seg, currency)
-        part.tables.append(("CLV by segment", "Probabilistic CLV by segment", by_seg.reset_index()))
+        part.tables.append(("CLV by segment", "Probabilistic CLV by segment", by_seg.reset_index(),
+                            CLV_BY_SEGMENT_FORMAT))
     top = _clv.top_members(values, top_n)
-    part.tables.append(("Top members by CLV", f"Top {top_n} members by CLV", top))
-    part.tables.append(("CLV model parameters", "Model parameters (time unit: weeks)", _clv.parameter_table(models)))
-    part.tables.append(("CLV fit diagnostics", "Fit diagnostics", _clv.fit_diagnostics(models)))
+    part.tables.append(("Top members by CLV", f"Top {top_n} members by CLV", top,
+                        TableFormat(TOP_MEMBER_LABELS, TOP_MEMBER_UNITS, frozen_columns=1)))
+    part.tables.append(("CLV model parameters", "Model parameters (time unit: weeks)", _clv.parameter_table(models),
+                        TableFormat(PARAMETER_TABLE_LABELS, PARAMETER_TABLE_UNITS)))
+    part.tables.append(("CLV fit diagnostics", "Fit diagnostics", _clv.fit_diagnostics(models),
+                        TableFormat(FIT_DIAGNOSTICS_LABELS, FIT_DIAGNOSTICS_UNITS)))
     g = models.gamma_gamma
     part.notes.append(f"Spend-frequency correlation among repeat buyers: {g.spend_frequency_corr:+.2f} "
                       "(Gamma-Gamma assumes none).")
@@ -294,7 +406,7 @@ def clv_part(
         part.notes.append(f"Holdout check not available: {exc}")
     else:
         part.tables.append(("CLV holdout check", "Holdout check: mean purchases per member, actual vs predicted",
-                            check.table.reset_index()))
+                            check.table.reset_index(), HOLDOUT_FORMAT))
         part.notes.append(f"Holdout check: predicted {check.predicted_total:,.0f} vs actual {check.actual_total:,.0f} "
                           f"purchases ({check.total_pct_error:+.1%}); mean absolute error {check.mae:.2f} per member "
                           f"over {check.holdout_periods:.0f} weeks.")
@@ -324,15 +436,19 @@ def _unique_names(rules: Sequence[RewardRules]) -> list[str]:
     return out
 
 
-def rules_table(named: Mapping[str, RewardRules]) -> pd.DataFrame:
-    """One row per scenario: earn rate, point value, tiers, window, expiry, minimum redemption."""
+def rules_table(named: Mapping[str, RewardRules], *, currency: str = "") -> pd.DataFrame:
+    """One row per scenario: earn rate, point value, tiers, window, expiry, minimum redemption.
+
+    ``currency`` is written before tier thresholds and benefit costs (amounts in the text).
+    """
+    cur = currency_prefix(currency)
     rows = []
     for name, r in named.items():
         e = r.expiry
-        expiry = "none" if e.mode == "none" else f"{e.mode}, {e.months} months + {e.grace_days} days grace"
-        tiers = "; ".join(f"{t.name} from {t.threshold:,.0f} x{t.multiplier:g}"
-                          + (f" (benefit {t.annual_benefit_cost:,.2f}/yr)" if t.annual_benefit_cost else "")
-                          for t in r.tiers)
+        expiry = "No expiry" if e.mode == "none" else f"{e.mode}, {e.months} months + {e.grace_days} days grace"
+        tiers = "; ".join(f"{t.name} from {cur}{t.threshold:,.0f} x{t.multiplier:g}"
+                          + (f" (benefit {cur}{t.annual_benefit_cost:,.2f}/yr)" if t.annual_benefit_cost else "")
+                          for t in r.tiers) or "No tiers"
         rows.append({"scenario": name, "earn_rate": r.earn_rate, "point_value": r.point_value, "tiers": tiers,
                      "qualification_days": r.qualification_days, "expiry": expiry,
                      "min_redemption": r.min_redemption})
@@ -365,8 +481,14 @@ def scenario_part(
     results = {name: replay(prep, r) for name, r in named.items()}
     baseline = next(iter(named))
     table = compare(results, baseline)
-    part.tables.append(("Scenario comparison", f"Totals per scenario and change vs '{baseline}'", table))
-    part.tables.append(("Scenario rules", "Rules of each scenario", rules_table(named)))
+    # compare() gives Δ% x 100; the report keeps every percentage a 0-1 fraction, so an Excel cell
+    # shown as -20.0% holds -0.2 (what a formula multiplying by it expects).
+    pct_cols = [f"Δ% {n}" for n in named if f"Δ% {n}" in table.columns]
+    table[pct_cols] = table[pct_cols] / 100.0
+    part.tables.append(("Scenario comparison", f"Totals per scenario and change vs '{baseline}'", table,
+                        comparison_format(list(named), baseline)))
+    part.tables.append(("Scenario rules", "Rules of each scenario", rules_table(named, currency=inputs.currency),
+                        RULES_FORMAT))
     measures = {k: METRICS[k].label for k in ("reward_cost", "liability", "tier_benefit_cost")}
     tidy = table[table["kpi"].isin(list(measures))].melt("kpi", value_vars=list(named), var_name="scenario")
     tidy["measure"] = tidy.pop("kpi").map(measures)
@@ -439,14 +561,17 @@ def build_report(
         scenario_part(dataset, scenarios, inputs, charts),
     ]
     tables: dict[str, pd.DataFrame] = {}
+    formats: dict[str, TableFormat] = {}
     for p in parts:
         if pseudonymise_salt is not None:  # one pass, so the HTML and Excel show the same pseudonyms
-            p.tables = [(sheet, cap, pseudonymise_frame(df, pseudonymise_salt)) for sheet, cap, df in p.tables]
-        for sheet, _, df in p.tables:
-            tables[sheet] = df
-    tables["Definitions"] = _definitions_table(parts)
+            p.tables = [(sheet, cap, pseudonymise_frame(df, pseudonymise_salt), fmt)
+                        for sheet, cap, df, fmt in p.tables]
+        for sheet, _, df, fmt in p.tables:
+            tables[sheet], formats[sheet] = df, fmt
+    tables["Definitions"], formats["Definitions"] = _definitions_table(parts), DEFINITIONS_FORMAT
     period = (pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize())
-    return StrategyReport(dataset.name, period, tuple(p.section() for p in parts), tables)
+    return StrategyReport(dataset.name, period, tuple(p.section() for p in parts), tables, formats,
+                          inputs.currency)
 
 
 def scenarios_json(scenarios: Sequence[RewardRules] | None) -> str:

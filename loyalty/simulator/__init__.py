@@ -39,7 +39,16 @@ from loyalty.simulator.history import (
     trailing_spend,
 )
 from loyalty.simulator.presets import PRESETS, presets
-from loyalty.simulator.replay import LAYER_REPLAY, ReplayTotals, SimulationResult, make_totals, replay
+from loyalty.simulator.replay import (
+    LAYER_REPLAY,
+    ReplayTotals,
+    SimulationResult,
+    grace_saving,
+    horizon_months,
+    make_totals,
+    replay,
+    replay_ledger,
+)
 from loyalty.simulator.rules import (
     MAX_DAYS,
     MAX_MONTHS,
@@ -77,7 +86,9 @@ __all__ = [
     "decode_scenarios",
     "effective_reward_rate",
     "encode_scenarios",
+    "grace_saving",
     "horizon",
+    "horizon_months",
     "infer_baseline_rules",
     "make_totals",
     "memo",
@@ -86,6 +97,7 @@ __all__ = [
     "project",
     "redemptions_from_ledger",
     "replay",
+    "replay_ledger",
     "scenario_economics",
     "scenarios_from_json",
     "scenarios_to_json",

@@ -11,6 +11,9 @@ from loyalty.schema import Dataset
 from loyalty.simulator import kernels as K
 from loyalty.simulator.rules import ExpiryPolicy, RewardRules, Tier
 
+#: Name of the rules :func:`infer_baseline_rules` infers: true only of the data they came from.
+INFERRED_NAME = "Baseline (inferred)"
+
 
 # ---------------------------------------------------------------------------
 # baseline inferred from the data
@@ -187,7 +190,7 @@ def infer_baseline_rules(dataset: Dataset, point_value: float = 0.01) -> tuple[R
         qualification_days=365,
         expiry=expiry,
         min_redemption=min_red,
-        name="Baseline (inferred)",
+        name=INFERRED_NAME,
     )
     return rules, notes
 

@@ -14,6 +14,9 @@ whose defaults mean *no reaction*:
   ``u`` more; the uplift applies to their share of recent spend.
 * ``redemption_elasticity`` (h): points redeemed x ``(v_s / v_b) ** h``
   with ``v`` the point value.
+* ``spend_uplift`` (g, -0.5..1): member spend of the scenario x ``(1 + g)``, e.g. a
+  campaign's measured relative lift (:func:`loyalty.experiments.campaign_lift`), with
+  ``spend_uplift_source`` saying where it comes from.
 
 The forward projection bootstraps months from the last 12 months of the
 replayed history (scenario and baseline drawn together, so their difference is
@@ -55,20 +58,31 @@ class BehaviourAssumptions:
         % change in points redeemed per % change in point value (-5..5).
     horizon_months : int
         Months projected forward (3-24).
+    spend_uplift : float
+        Extra member spend of the scenario as a fraction (-0.5..1; 0.04 = +4%), e.g. a measured
+        campaign lift.
+    spend_uplift_source : str
+        Where ``spend_uplift`` comes from (e.g. "measured: Spring test, CUPED +4.1% [1.2%, 7.0%]");
+        empty when assumed.
     """
 
     spend_elasticity: float = 0.0
     tier_reach_uplift: float = 0.0
     redemption_elasticity: float = 0.0
     horizon_months: int = 12
+    spend_uplift: float = 0.0
+    spend_uplift_source: str = ""
 
     def __post_init__(self) -> None:
-        for name, lo, hi in (("spend_elasticity", -5, 5), ("redemption_elasticity", -5, 5), ("tier_reach_uplift", 0, 1)):
+        for name, lo, hi in (("spend_elasticity", -5, 5), ("redemption_elasticity", -5, 5), ("tier_reach_uplift", 0, 1),
+                             ("spend_uplift", -0.5, 1)):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
                 raise RulesError(f"{name.replace('_', ' ').capitalize()} must be between {lo} and {hi} (got {v!r}).", name)
         if not isinstance(self.horizon_months, int) or not 3 <= self.horizon_months <= 24:
             raise RulesError(f"Horizon must be 3 to 24 months (got {self.horizon_months!r}).", "horizon_months")
+        if not isinstance(self.spend_uplift_source, str) or len(self.spend_uplift_source) > 200:
+            raise RulesError("The spend uplift's source must be a text of at most 200 characters.", "spend_uplift")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +140,7 @@ def behaviour_factors(
     spend_f = (rs / rb) ** a.spend_elasticity if rb > 0 and rs > 0 else 1.0
     reach = _reach_share(scenario)
     spend_f *= 1.0 + a.tier_reach_uplift * reach
+    spend_f *= 1.0 + a.spend_uplift
     vb, vs = baseline.rules.point_value, scenario.rules.point_value
     red_f = (vs / vb) ** a.redemption_elasticity if vb > 0 and vs > 0 else 1.0
     return {

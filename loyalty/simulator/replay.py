@@ -29,18 +29,38 @@ Semantics, exactly (units: currency, points, days, calendar months):
 Events after ``end`` are ignored. ``min_redemption`` does not change the
 replay (historical redemptions are replayed as they happened, capped by the
 balance); it is used by the projection layer (:mod:`loyalty.simulator.behaviour`).
+
+6. The replayed history is a points ledger of its own (earn, redeem, expire
+   events: :func:`replay_ledger`). Its earn cohorts (every redemption and
+   expiry attributed first in first out to the earn month of the points it
+   used; :mod:`loyalty.economics.cohorts`) give the breakage rate of the
+   totals: the chain-ladder breakage of the points outstanding at ``end``
+   (:func:`loyalty.economics.estimate_breakage`), as on the KPI page.
+   ``open_points`` lists what is open at ``end`` with the date it expires if
+   the member does nothing more: inactivity, one row per member with a
+   balance, expiring at the deadline of the member's last activity; fixed,
+   one row per open lot, expiring at its earn time + months + grace days;
+   never, one row per member, ``expires_at`` NaT.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loyalty.economics import exit_mix_breakage, points_liability
+from loyalty.economics import (
+    BreakageEstimate,
+    CohortFlows,
+    PointsEvents,
+    attribute_fifo,
+    cohort_flows,
+    estimate_breakage,
+    points_liability,
+)
 from loyalty.simulator import kernels as K
 from loyalty.simulator.history import (
     Horizon,
@@ -53,7 +73,7 @@ from loyalty.simulator.history import (
     to_ns,
     trailing_spend,
 )
-from loyalty.simulator.rules import ExpiryPolicy, RewardRules
+from loyalty.simulator.rules import MAX_DAYS, ExpiryPolicy, RewardRules
 
 LAYER_REPLAY = "replay"
 _I64_MAX = np.iinfo(np.int64).max
@@ -115,6 +135,33 @@ class SimulationResult:
     _member_ids: pd.Index = field(repr=False)
     _member_arrays: dict = field(repr=False)
     layer: str = LAYER_REPLAY
+    #: Month-level earn-cohort flows of the replayed history (the breakage estimate's input).
+    cohort_flows: CohortFlows | None = field(default=None, repr=False)
+    _open: dict | None = field(default=None, repr=False)
+
+    @cached_property
+    def breakage(self) -> BreakageEstimate:
+        """Earn-cohort breakage of the replayed history at ``end`` (``totals.breakage_rate`` is its value)."""
+        return estimate_breakage(self.cohort_flows, source="replay", horizon_months=horizon_months(self.rules))
+
+    @cached_property
+    def open_points(self) -> pd.DataFrame:
+        """Points open at ``end``: ``member_id``, ``points``, ``expires_at`` (see rule 6 of the module docstring).
+
+        Inactivity and never: one row per member with a balance; fixed: one row per open lot,
+        members in id-code order, lots in earn order.
+        """
+        o = self._open or {"member": np.zeros(0, np.int64), "points": np.zeros(0), "expires": np.zeros(0, np.int64)}
+        exp = o["expires"].copy()
+        never = exp == _I64_MAX
+        exp[never] = np.iinfo(np.int64).min  # NaT
+        return pd.DataFrame(
+            {
+                "member_id": pd.array(self._member_ids[o["member"]], dtype="str"),
+                "points": o["points"].astype(np.float64),
+                "expires_at": exp.view("datetime64[ns]"),
+            }
+        )
 
     @cached_property
     def members(self) -> pd.DataFrame:
@@ -216,6 +263,7 @@ def _expiry(
             "outstanding": r["outstanding"],
             "exp_time": dl[ei],
             "exp_points": r["exp_points"],
+            "exp_member": member[ei],
             "deadline": dl,
         }
     # fixed-term lots
@@ -247,6 +295,7 @@ def _expiry(
         "outstanding": r["outstanding"],
         "exp_time": l_dead[r["group_first"][hit]],
         "exp_points": r["group_expired"][hit],
+        "exp_member": l_member[r["group_first"][hit]],
         "deadline": dl,
     }
 
@@ -291,14 +340,16 @@ def make_totals(
     tier_counts,
     saved_by_grace: float,
     members: int,
+    breakage: float = float("nan"),
 ) -> ReplayTotals:
     """Program totals from the point flows (one definition for the embedded and the Spark path).
 
-    Breakage and liability come from :mod:`loyalty.economics`, as on the KPI page: breakage =
-    expired / (expired + redeemed), NaN while no point has left a balance; liability =
-    outstanding x point value x (1 - breakage), NaN when breakage is.
+    Breakage and liability come from :mod:`loyalty.economics`, as on the KPI page: ``breakage`` is
+    the earn-cohort chain-ladder breakage of the points outstanding at the end
+    (:attr:`SimulationResult.breakage`; NaN when the replayed cohorts are too young); liability =
+    outstanding x (1 - breakage) x point value (the scenario's point value is its cost per point),
+    NaN when breakage is.
     """
-    breakage = exit_mix_breakage(expired, redeemed).value
     pv = rules.point_value
     counts = [int(c) for c in tier_counts]
     benefit = float(sum(t.annual_benefit_cost * c for t, c in zip(rules.tiers, counts, strict=True)))
@@ -348,31 +399,17 @@ def replay(
     """
     if not isinstance(rules, RewardRules):
         raise TypeError("rules must be a RewardRules.")
-    if isinstance(transactions, PreparedHistory):
-        if redemptions is not None:
-            raise ValueError("Pass redemptions to prepare(); a PreparedHistory already holds them.")
-        prep = transactions
-    else:
-        prep = prepare(transactions, redemptions)
+    prep = _prep(transactions, redemptions)
     end_ns = prep.last_time if end is None else to_ns(end)
     cents = prep.tx_cents is not None
-    h = horizon(prep, end_ns)
-
-    # 1-2. tier of each purchase and points earned
-    spend = trailing_spend(prep, rules.qualification_days)
-    tier = _tier_index(spend, rules, cents)
-    mult = np.array([t.multiplier for t in rules.tiers], dtype=np.float64)[tier]
-    earned = _earn(prep.tx_amount, rules.earn_rate, mult)
-    asks = _as_int_if_whole(prep.rd_points)
-    if earned.dtype != asks.dtype:
-        earned, asks = earned.astype(np.float64), asks.astype(np.float64)
-    x = np.empty(len(h.ev), dtype=earned.dtype)
-    x[h.earn_pos] = earned[h.earn_src]
-    x[h.red_pos] = -asks[h.red_src]
-
-    # 3-4. balances, redemptions and expiry
-    res = _expiry(prep, h.ev, x, rules.expiry, end_ns)
+    h, earned, tier, x, res = _points_stream(prep, rules, end_ns)
     saved = _saved_by_grace(prep, h.ev, x, rules.expiry, end_ns, res)
+    # 6. the replayed history's earn cohorts and open points
+    # Fixed-term open lots need the lot-level pieces; otherwise month-level runs are enough.
+    events, lot_ev = _replay_events(prep, h.ev, x, res, collapse=rules.expiry.mode != "fixed")
+    attr = attribute_fifo(events)
+    flows = cohort_flows(attr, end_ns)
+    breakage = estimate_breakage(flows, source="replay", horizon_months=horizon_months(rules))
     earned_h = earned[h.tx]
     cum = np.zeros(len(earned_h) + 1, dtype=earned_h.dtype)
     cum[1:] = np.cumsum(earned_h)
@@ -392,6 +429,7 @@ def replay(
         tier_counts=tier_counts,
         saved_by_grace=saved,
         members=int(h.present.sum()),
+        breakage=breakage.value,
     )
     arrays = {
         "present": h.present,
@@ -409,7 +447,181 @@ def replay(
         end=pd.Timestamp(end_ns),
         _member_ids=prep.member_ids,
         _member_arrays=arrays,
+        cohort_flows=flows,
+        _open=_open_points(prep, h.ev, rules.expiry, res, attr, lot_ev),
     )
+
+
+def horizon_months(rules: RewardRules) -> int | None:
+    """Months after which no point of an earn month is left, when the rules set one (fixed-term lots:
+    months + grace days rounded up to months, + 1 for a lot earned at the start of its month); None otherwise
+    (inactivity expiry keeps the points of members who stay active)."""
+    e = rules.expiry
+    if e.mode != "fixed":
+        return None
+    return int(e.months + -(-e.grace_days // 28) + 1)
+
+
+def _replay_events(
+    prep: PreparedHistory, ev: np.ndarray, x: np.ndarray, res: dict, collapse: bool = False
+) -> tuple[PointsEvents, np.ndarray]:
+    """The replayed history as points events (earns = lots; granted redemptions and expiries = outflows),
+    and the position in ``ev`` of each lot (of each event when ``collapse`` is False: with it, lots and
+    outflows are merged by member and month, exact for the month-level cohort flows and ~2x cheaper)."""
+    member, time = prep.ev_member[ev], prep.ev_time[ev]
+    is_red = prep.ev_is_redeem[ev]
+    lots = np.flatnonzero(~is_red & (x > 0))
+    ri, granted = res["red_index"], res["granted"]
+    g = granted > 0
+    ri, granted = ri[g], granted[g]
+    ep = res["exp_points"] > 0
+    o_member = np.concatenate([member[ri], res["exp_member"][ep]])
+    o_time = np.concatenate([time[ri], res["exp_time"][ep]])
+    o_kind = np.concatenate([np.zeros(len(ri), np.int8), np.ones(int(ep.sum()), np.int8)])
+    o_pts = np.concatenate([granted.astype(np.float64), res["exp_points"][ep].astype(np.float64)])
+    o = np.lexsort((o_kind, o_time, o_member))
+    l_member, l_time, l_pts = member[lots], time[lots], x[lots].astype(np.float64)
+    o_member, o_time, o_kind, o_pts = o_member[o], o_time[o], o_kind[o], o_pts[o]
+    if collapse:
+        # Consecutive lots of a member in one month, and consecutive outflows of one kind in one month, are
+        # contiguous intervals of the FIFO line: merging them changes no month-level flow (each run keeps
+        # its last time, so the history's end is kept too).
+        l_member, l_time, l_pts = _runs(l_member, K.month_index(l_time), l_time, l_pts)
+        key = K.month_index(o_time) * 4 + o_kind
+        o_member, o_time, o_pts, o_kind = _runs(o_member, key, o_time, o_pts, o_kind)
+    events = PointsEvents(
+        lot_member=l_member,
+        lot_time=l_time,
+        lot_points=l_pts,
+        out_member=o_member,
+        out_time=o_time,
+        out_kind=o_kind,
+        out_points=o_pts,
+        n_members=prep.n_members,
+    )
+    return events, lots
+
+
+def _runs(member: np.ndarray, key: np.ndarray, time: np.ndarray, pts: np.ndarray, *extra: np.ndarray):
+    """Merge consecutive rows with equal (member, key): (member, last time, summed points, *extra of the run)."""
+    if len(member) == 0:
+        return (member, time, pts, *extra)
+    start = np.ones(len(member), dtype=bool)
+    start[1:] = (member[1:] != member[:-1]) | (key[1:] != key[:-1])
+    first = np.flatnonzero(start)
+    last = np.r_[first[1:], len(member)] - 1
+    return (member[first], time[last], np.add.reduceat(pts, first), *(e[first] for e in extra))
+
+
+def _open_points(
+    prep: PreparedHistory, ev: np.ndarray, expiry: ExpiryPolicy, res: dict, attr, lot_ev: np.ndarray
+) -> dict:
+    """Open lots (fixed) or balances (inactivity, never) at the end, with the time they expire (ns)."""
+    out = res["outstanding"]
+    if expiry.mode == "fixed":
+        # The open pieces of the FIFO attribution are what is left of each lot (at most one per lot).
+        open_pc = (attr.piece_out < 0) & (attr.piece_lot >= 0)
+        lot = attr.piece_lot[open_pc]
+        return {
+            "member": attr.events.lot_member[lot],
+            "points": attr.piece_points[open_pc],
+            "expires": res["deadline"][lot_ev[lot]],
+        }
+    keep = np.flatnonzero(out > 0)
+    member = prep.ev_member[ev]
+    _, last = K.segment_flags(member)
+    li = np.flatnonzero(last)
+    expires = np.full(prep.n_members, _I64_MAX, dtype=np.int64)
+    if expiry.mode == "inactivity":
+        expires[member[li]] = res["deadline"][li]
+    return {"member": keep.astype(np.int64), "points": out[keep], "expires": expires[keep]}
+
+
+def _prep(transactions, redemptions) -> PreparedHistory:
+    if isinstance(transactions, PreparedHistory):
+        if redemptions is not None:
+            raise ValueError("Pass redemptions to prepare(); a PreparedHistory already holds them.")
+        return transactions
+    return prepare(transactions, redemptions)
+
+
+def _points_stream(prep: PreparedHistory, rules: RewardRules, end_ns: int):
+    """Rules 1-4: (horizon, points earned per transaction, tier per transaction, signed points per
+    activity event, the expiry result)."""
+    cents = prep.tx_cents is not None
+    h = horizon(prep, end_ns)
+    # 1-2. tier of each purchase and points earned
+    spend = trailing_spend(prep, rules.qualification_days)
+    tier = _tier_index(spend, rules, cents)
+    mult = np.array([t.multiplier for t in rules.tiers], dtype=np.float64)[tier]
+    earned = _earn(prep.tx_amount, rules.earn_rate, mult)
+    asks = _as_int_if_whole(prep.rd_points)
+    if earned.dtype != asks.dtype:
+        earned, asks = earned.astype(np.float64), asks.astype(np.float64)
+    x = np.empty(len(h.ev), dtype=earned.dtype)
+    x[h.earn_pos] = earned[h.earn_src]
+    x[h.red_pos] = -asks[h.red_src]
+    # 3-4. balances, redemptions and expiry
+    return h, earned, tier, x, _expiry(prep, h.ev, x, rules.expiry, end_ns)
+
+
+def replay_ledger(
+    transactions: pd.DataFrame | PreparedHistory,
+    rules: RewardRules,
+    redemptions: pd.DataFrame | None = None,
+    end: Any = None,
+) -> pd.DataFrame:
+    """The replayed history as a canonical points ledger (``member_id, timestamp, event, points``, signed).
+
+    One ``earn`` row per purchase that earns points, one ``redeem`` row per redemption granted (its
+    granted points), one ``expire`` row per expiry (at its deadline), sorted by member then time.
+    What the Points & liability page uses as the ledger of a dataset that has none.
+    """
+    prep = _prep(transactions, redemptions)
+    end_ns = prep.last_time if end is None else to_ns(end)
+    h, _, _, x, res = _points_stream(prep, rules, end_ns)
+    ev, _ = _replay_events(prep, h.ev, x, res)
+    member = np.concatenate([ev.lot_member, ev.out_member])
+    time = np.concatenate([ev.lot_time, ev.out_time])
+    code = np.concatenate([np.zeros(len(ev.lot_member), np.int8), (ev.out_kind + 1).astype(np.int8)])
+    pts = np.concatenate([ev.lot_points, -ev.out_points])
+    o = np.lexsort((code, time, member))
+    events = np.array(["earn", "redeem", "expire"], dtype=object)
+    return pd.DataFrame(
+        {
+            "member_id": pd.array(prep.member_ids[member[o]], dtype="str"),
+            "timestamp": time[o].view("datetime64[ns]"),
+            "event": pd.array(events[code[o]], dtype="str"),
+            "points": pts[o].astype(np.float64),
+        }
+    )
+
+
+def grace_saving(
+    transactions: pd.DataFrame | PreparedHistory, rules: RewardRules, extra_days: int, end: Any = None
+) -> dict[str, float]:
+    """What ``extra_days`` more grace would have saved on the replayed history (points).
+
+    Returns ``expired`` (points expired under ``rules``), ``expired_with_grace`` (with the grace
+    period lengthened by ``extra_days``), ``saved`` (their difference) and ``saved_share`` (saved /
+    expired: the share of expiring points a longer grace period rescued historically; NaN when
+    nothing expired). Never-expire rules save nothing.
+    """
+    prep = _prep(transactions, None)
+    end_ns = prep.last_time if end is None else to_ns(end)
+    base = float(_points_stream(prep, rules, end_ns)[4]["exp_points"].sum())
+    if rules.expiry.mode == "none" or extra_days <= 0:
+        more = base
+    else:
+        e = rules.expiry
+        longer = replace(rules, expiry=ExpiryPolicy(e.mode, e.months, min(e.grace_days + int(extra_days), MAX_DAYS)))
+        more = float(_points_stream(prep, longer, end_ns)[4]["exp_points"].sum())
+    return {
+        "expired": base,
+        "expired_with_grace": more,
+        "saved": base - more,
+        "saved_share": (base - more) / base if base > 0 else float("nan"),
+    }
 
 
 def _monthly(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from loyalty.kpis.compute import sales_kpis_from_counts
-from loyalty.periods import period_bounds, previous_period
+from loyalty.periods import coverage_gap, period_bounds, previous_period
 
 
 # --------------------------------------------------------------------------- program aggregates
@@ -20,7 +20,10 @@ def sales_kpis_spark(tx, start, end) -> dict[str, float]:
     from pyspark.sql import functions as F
 
     s, e = period_bounds(start, end)
-    ps, _ = previous_period(start, end)
+    ps, pe = previous_period(start, end)
+    # Retention is unknown when the previous period starts before the data (as in compute_kpis;
+    # the transactions are the activity data here).
+    previous_known = not coverage_gap(ps, pe, tx.agg(F.min("timestamp")).collect()[0][0])
     member = F.col("member_id").isNotNull()
     purchase = F.col("amount") > 0
     cur = tx.where((F.col("timestamp") >= F.lit(s)) & (F.col("timestamp") < F.lit(e)))
@@ -49,8 +52,9 @@ def sales_kpis_spark(tx, start, end) -> dict[str, float]:
         guest_purchases=tot["guest_transactions"],
         active_members=float(act["a"]),
         repeat_members=float(act["r"]),
-        retained_members=float(prev.join(per_member.select("member_id"), "member_id").count()),
-        previous_active=float(prev.count()),
+        retained_members=float(prev.join(per_member.select("member_id"), "member_id").count())
+        if previous_known else float("nan"),
+        previous_active=float(prev.count()) if previous_known else float("nan"),
     )
 
 

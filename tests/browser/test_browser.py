@@ -130,7 +130,8 @@ def goto(pg, label: str) -> None:
     wait_idle(pg)
 
 
-NAV = ["Overview", "Data", "KPI dashboard", "Segments", "Customer value", "What-if simulator", "Report"]
+NAV = ["Overview", "Data", "KPI dashboard", "Points & liability", "Segments", "Customer value", "Experiments",
+       "What-if simulator", "Report"]
 
 
 def test_deep_link_as_first_request_goes_through_the_router(server, page):
@@ -178,6 +179,10 @@ def test_every_page_upload_and_simulator(server, page):
     wait_idle(page)
     main = page.locator('[data-testid="stMain"]')
     assert "rejected" in main.inner_text().lower()
+    # 1 row in 6 rejected: the import is flagged and "Use this data" waits for a confirmation.
+    assert "Check this import before using it" in main.inner_text()
+    page.get_by_text("I have checked the rejected rows and totals").click()
+    wait_idle(page)
     page.get_by_role("button", name="Use this data").click()
     wait_idle(page)
     assert_no_exception(page, "Data after upload")
@@ -206,3 +211,60 @@ def test_simulator_input_changes_the_comparison(server, page):
     assert grid.screenshot() != before_pixels  # the comparison table shows other figures
     assert page.url != before_url  # and the link now carries the edited scenario
     shot(page, "simulator-edited")
+
+
+# --- links, comparisons and the report (issues 1, 6, 8) ----------------------------------------------
+def tile(pg, label: str) -> str:
+    """The value and change shown on the KPI tile ``label``."""
+    label_el = pg.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True)
+    return pg.locator('[data-testid="stMetric"]').filter(has=label_el).first.inner_text()
+
+
+def test_a_link_with_program_inputs_shows_their_figures_and_copy_link_reproduces_them(server, page):
+    from loyalty import load_sample
+    from loyalty.kpis import compute_kpis, default_period
+
+    sample = load_sample()
+    k = compute_kpis(sample, *default_period(sample), 0.008, 0.45, monthly_platform_cost=500.0)
+    expected = f"{k['program_roi']:.1%}"
+    assert expected != "34.4%"  # the defaults' figure, what the recipient saw before
+    page.goto(server + "/kpis?pv=0.008&gm=45&pc=500&cur=%24")
+    wait_idle(page)
+    assert_no_exception(page, "kpis with inputs")
+    assert expected in tile(page, "Program ROI") and "$" in tile(page, "Revenue")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Copy link").click()
+    wait_idle(page)
+    link = sidebar.locator('[data-testid="stCode"]').inner_text().strip()
+    assert link.startswith(server + "/kpis?") and "gm=45" in link and "pv=0.008" in link
+    assert "gross margin 45%" in sidebar.inner_text()  # it says what the link holds
+    shot(page, "copy-link")
+    page.goto(link)  # the recipient: a new session from the copied link
+    wait_idle(page)
+    assert expected in tile(page, "Program ROI")
+
+
+def test_a_period_starting_at_the_data_start_shows_no_comparison(server, page):
+    page.goto(server + "/kpis?kpi_from=2023-11-01&kpi_to=2024-10-31")
+    wait_idle(page)
+    assert_no_exception(page, "kpis at the data start")
+    assert "no comparison (data starts 01 Nov 2023)" in tile(page, "Revenue")
+    assert "No comparison" in page.locator('[data-testid="stMain"]').inner_text()
+    shot(page, "kpis-no-comparison")
+
+
+def test_the_report_states_the_period_just_chosen_on_the_kpi_page(server, page):
+    page.goto(server + "/kpis")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    for side, digits in (("start", "20260101"), ("end", "20260131")):
+        main.get_by_role("spinbutton", name=f"year, Period (both days included) {side} date").click()
+        page.keyboard.type(digits, delay=50)
+    main.locator("h1").first.click()  # the date input sends its value when it loses focus
+    wait_idle(page)
+    assert "01 Dec 2025 – 31 Dec 2025" in main.inner_text()  # the KPI page took the period
+    goto(page, "Report")  # the navigation drops the query string: the session keeps the period
+    assert_no_exception(page, "report")
+    text = " ".join(page.locator('[data-testid="stMain"]').inner_text().split())
+    assert "KPI summary for 01 Jan 2026 – 31 Jan 2026" in text
+    shot(page, "report-period-from-kpis")

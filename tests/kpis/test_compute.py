@@ -10,6 +10,7 @@ members  A enrolled 2024-01-01 Gold/web/N
          E enrolled 2024-03-11 Bronze/web/N,   referred by B   (after the period)
 
 transactions                          ledger
+ t0  -  02-20 09:00    0   (prev: a voided receipt; the data starts on the previous period's first day)
  t1  A  02-21        100   (prev)      A earn   01-05    +100
  t2  B  02-26         50   (prev)      A earn   02-21    +100
  t3  -  02-27         30   (prev)      A redeem 02-22     -50
@@ -66,6 +67,7 @@ def _tx(rows):
 
 TX = _tx(
     [
+        ("t0", None, "2024-02-20 09:00", 0),
         ("t1", "A", "2024-02-21 10:00", 100),
         ("t2", "B", "2024-02-26 10:00", 50),
         ("t3", None, "2024-02-27 10:00", 30),
@@ -164,8 +166,8 @@ def test_period_bounds_and_previous_period():
 
 def test_default_period_is_last_12_months_of_data():
     s, e = default_period(full())
-    # last transaction 2024-03-11 -> 12 months back, clipped to the first transaction day 2024-02-21
-    assert e == pd.Timestamp("2024-03-11") and s == pd.Timestamp("2024-02-21")
+    # last transaction 2024-03-11 -> 12 months back, clipped to the first transaction day 2024-02-20
+    assert e == pd.Timestamp("2024-03-11") and s == pd.Timestamp("2024-02-20")
 
 
 # --------------------------------------------------------------------------- membership
@@ -203,7 +205,8 @@ def test_member_vs_guest_and_redeemers(k):
     assert approx(k["non_redeemer_spend_per_member"], 60)  # C
     assert k["non_redeemer_frequency"] == 1 and approx(k["non_redeemer_aov"], 60)
     assert approx(k["redeemer_uplift"], 100 / 60 - 1)
-    assert k["redeemer_rate"] == 0.5  # 1 active redeemer / 2 active
+    # members who redeemed in the period: A -> 1 / 4 members (not / 2 active: see the definitions test)
+    assert k["redeemer_rate"] == 0.25
 
 
 def test_points(k):
@@ -215,10 +218,11 @@ def test_points(k):
     assert approx(k["expiry_rate"], 50 / 140)
     # balance at end: 100 + 100 - 50 + 50 + 80 - 100 + 60 - 50 + 5 = 195 (C's 03-11 earn excluded)
     assert k["points_outstanding"] == 195
-    # history to end: expired 50, redeemed 50 + 100 = 150 -> 50 / 200
-    assert approx(k["breakage_rate"], 0.25)
+    # Breakage is the earn-cohort chain-ladder estimate (tests/economics): three months of cohorts are too
+    # young to develop, so neither it, the URR nor the liability is invented.
+    assert math.isnan(k["breakage_rate"]) and math.isnan(k["urr"]) and math.isnan(k["liability"])
     assert approx(k["liability_naive"], 1.95)  # 195 x 0.01
-    assert approx(k["liability"], 1.95 * 0.75)
+    assert k["cost_per_point"] == 0.01  # no rewards rows in the costs file: the point value
 
 
 def test_value(k):
@@ -231,7 +235,9 @@ def test_value(k):
     assert approx(k["reward_cost"], 1.0)
     assert approx(k["program_cost"], 1 + 100 + 20 + 10)
     assert approx(k["cac"], 50)  # 100 / 2 new members
-    assert approx(k["cost_per_retained_member"], 131)  # 131 / 1 retained
+    # retention cost = program cost - acquisition 100 = reward 1 + platform row 20 + platform input 10 = 31
+    assert approx(k["retention_cost"], 31)
+    assert approx(k["cost_per_retained_member"], 31)  # 31 / 1 retained
     # incremental revenue = (100 - 60) x 1 redeemer = 40; margin 0.5 -> 20
     assert approx(k["incremental_revenue"], 40)
     assert approx(k["program_roi"], (20 - 131) / 131)
@@ -241,9 +247,89 @@ def test_voice(k):
     # in period: 10, 9, 7, 3 -> 2 promoters, 1 detractor of 4 -> 25
     assert approx(k["nps"], 25)
     assert approx(k["csat"], 10 / 3)  # (5 + 3 + 2) / 3, blank csat ignored
-    # enrolled in period: C and D, both referred by A -> 1 distinct referrer / 2 active
-    assert k["referral_rate"] == 0.5
+    assert approx(k["csat_top2_share"], 1 / 3)  # only the 5 is a 4-5 answer, of 3 answers
+    # enrolled in period: C and D, both referred by A -> 1 distinct referrer / 4 members
+    assert k["referral_rate"] == 0.25
     assert k["referred_share"] == 1.0
+
+
+def test_member_rates_divide_by_all_program_members():
+    """Redeemer and referral rates are shares of the members enrolled by the period end (4: A-D)."""
+    k = compute_kpis(full(), S, E)
+    assert k["members_total"] == 4 and k["active_members"] == 2
+    assert k["redeemer_rate"] == 1 / 4  # A redeemed; / 4 members (old definition: / 2 active = 0.5)
+    assert k["referral_rate"] == 1 / 4  # A referred C and D; / 4 members
+    # B redeems on 03-04 without buying in the period: a redeemer of the membership, not an active one.
+    ledger = pd.concat(
+        [LEDGER, pd.DataFrame({"member_id": pd.Series(["B"], dtype="str"),
+                               "timestamp": pd.to_datetime(["2024-03-04"]).astype("datetime64[ns]"),
+                               "event": pd.Series(["redeem"], dtype="str"), "points": [-20.0]})],
+        ignore_index=True,
+    )
+    k = compute_kpis(full().replace(ledger=ledger), S, E)
+    assert k["redeemers"] == 1  # active redeemers (A), for the spend comparison
+    assert k["redeemer_rate"] == 2 / 4  # A and B of 4 members
+    # Referrers must be program members by the period end: an id unknown to the data ("ZZ") and E
+    # (enrolled 03-11, after the period) are not; the old definition counted both / 2 active = 1.0.
+    members = MEMBERS.assign(referred_by=pd.Series([None, None, "ZZ", "E", "B"], dtype="str"))
+    k = compute_kpis(full().replace(members=members), S, E)
+    assert k["referral_rate"] == 0.0 and k["referred_share"] == 1.0
+
+
+def test_cost_per_retained_member_excludes_acquisition():
+    # Costs file with acquisition rows only, no ledger, no platform input: the retention cost is unknown.
+    acq = COSTS[COSTS["category"] == "acquisition"].reset_index(drop=True)
+    k = compute_kpis(Dataset(TX, members=MEMBERS, costs=acq), S, E)
+    assert approx(k["program_cost"], 100)  # 310 x 10 / 31
+    assert approx(k["cac"], 50)  # 100 / 2 new members
+    assert math.isnan(k["cost_per_retained_member"])  # not 100 / 1 retained: acquisition keeps nobody
+    assert math.isnan(k["retention_cost"])
+    # Add the platform input: retention cost 10 (31 x 10 / 31), 1 retained member (A).
+    k = compute_kpis(Dataset(TX, members=MEMBERS, costs=acq), S, E, monthly_platform_cost=31.0)
+    assert approx(k["program_cost"], 110) and approx(k["cost_per_retained_member"], 10)
+
+
+def test_csat_top2_share_beside_the_mean():
+    from loyalty.metrics import METRICS
+
+    m = METRICS["csat_top2_share"]
+    assert m.unit == "pct" and m.group == "Voice" and m.needs == "surveys" and "4 or 5" in m.formula
+    assert KPI_KEYS.index("csat_top2_share") == KPI_KEYS.index("csat") + 1  # next to the mean on the page
+    # Responses 4, 4, 4, 1 (and a 5 the day after the period): mean 3.25 hides that 3 in 4 are satisfied.
+    surveys = pd.DataFrame(
+        {
+            "member_id": pd.Series(["A", "B", "C", "A", "C"], dtype="str"),
+            "date": pd.to_datetime(
+                ["2024-03-02", "2024-03-03", "2024-03-04", "2024-03-09", "2024-03-11"]
+            ).astype("datetime64[ns]"),
+            "nps_score": pd.array([8, 8, 8, 8, 8], dtype="Int64"),
+            "csat": [4.0, 4.0, 4.0, 1.0, 5.0],
+        }
+    )
+    k = compute_kpis(full().replace(surveys=surveys), S, E)
+    assert approx(k["csat"], 13 / 4) and approx(k["csat_top2_share"], 3 / 4)
+    assert approx(compute_kpis(full(), S, E, members_filter={"A"})["csat_top2_share"], 1.0)  # A's 5
+    assert math.isnan(compute_kpis(Dataset(TX), S, E)["csat_top2_share"])  # no surveys table
+    assert "csat_top2_share" in set(kpi_table(k)["kpi"])
+
+
+def test_capped_lifespan_is_flagged_and_noted():
+    # Filtered to A: active in the previous and this period -> retention 1 -> annual churn 0 -> the cap.
+    k = compute_kpis(full(), S, E, members_filter={"A"})
+    assert k["retention_rate"] == 1.0 and k["annual_churn"] == 0.0
+    assert k["expected_lifespan_years"] == 10.0 and k["lifespan_capped"] == 1.0
+    # A: 100 revenue / 2 purchases x (2 purchases x 365.25 / 10 days) x 10 years
+    assert approx(k["revenue_clv_period"], 50 * 2 * 36.525 * 10)
+    notes = kpi_notes(full(), E, k, members_filter={"A"})
+    assert "Lifespan capped this period" in notes["clv_cap"] and "nobody lapsed" in notes["clv_cap"]
+    assert notes["clv_cap"] in notes["clv"]  # the Value group's note (KPI page, report) says it too
+    # Unfiltered: retention 0.5 over 10 days -> lifespan ~1 year, not capped, no cap sentence.
+    full_k = compute_kpis(full(), S, E)
+    assert full_k["lifespan_capped"] == 0.0
+    assert kpi_notes(full(), E, full_k)["clv_cap"] == ""
+    # Unknown retention: no lifespan, no CLV, and nothing to call capped.
+    empty = compute_kpis(full(), "2020-01-01", "2020-01-31")
+    assert math.isnan(empty["revenue_clv_period"]) and math.isnan(empty["lifespan_capped"])
 
 
 def test_every_defined_kpi_is_returned(k):
@@ -383,6 +469,7 @@ def test_rewards_cost_rows_replace_points_x_value():
     k = compute_kpis(full().replace(costs=costs), S, E)
     assert approx(k["reward_cost"], 10)  # 31 x 10/31, not 100 points x 0.01
     assert approx(k["program_cost"], 100 + 20 + 10)  # no double count
+    assert approx(k["cost_per_retained_member"], 20 + 10)  # rewards rows count, acquisition does not
 
 
 # --------------------------------------------------------------------------- table, notes
@@ -406,7 +493,8 @@ def test_kpi_table_and_notes(k):
     t2 = compute_kpi_table(full(), S, E)
     assert t2.set_index("kpi").loc["revenue", "previous"] == 190
     notes = kpi_notes(full(), E, k)
-    assert "expired / (points expired + points redeemed)" in notes["breakage"]
+    assert "Not estimated: cohorts too young to develop" in notes["breakage"]
+    assert "1 adjustment rows" in notes["breakage"]  # the ledger's issues are named, with their count
     assert "Selection bias" in notes["roi"] or "selection bias" in notes["roi"]
     assert "capped at 10 years" in notes["clv"]
 
@@ -415,7 +503,7 @@ def test_kpi_table_and_notes(k):
 def test_monthly_series():
     m = monthly_series(full()).set_index("month")
     feb, mar = pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-01")
-    assert list(m.index) == [feb, mar]  # first transaction 02-21, last 03-11
+    assert list(m.index) == [feb, mar]  # first transaction 02-20, last 03-11
     assert approx(m.loc[feb, "revenue"], 190) and approx(m.loc[mar, "revenue"], 1169)  # 170 + 999
     assert m.loc[feb, "transactions"] == 4 and m.loc[mar, "transactions"] == 6
     assert m.loc[feb, "active_members"] == 2 and m.loc[mar, "active_members"] == 3  # A,B / A,C,D
@@ -481,6 +569,8 @@ def _reference(tx: pd.DataFrame, start: str, end: str) -> dict[str, float]:
                 if member:
                     active[member] = active.get(member, 0) + 1
     ret = len(prev_active & set(active)) / len(prev_active) if prev_active else NAN
+    if tx.empty or ps < tx["timestamp"].min().normalize():
+        ret = NAN  # the previous period starts before the data: retention is unknown, not measured
     return {
         "revenue": rev,
         "transactions": purch,

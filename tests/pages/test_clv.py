@@ -48,6 +48,29 @@ def test_clv_by_segment_after_segments_page():
     assert not any("Create segments" in i.value for i in at.info)
 
 
+def test_capped_lifespan_and_repeat_buyer_p_alive_are_shown_by_segment():
+    """On the sample's segments, the classic table flags the capped lifespans (churn 0 in "Champions" and
+    "New members") and the segment table gives P(alive) of repeat buyers with the one-time buyers apart."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/segments.py")
+    at.run()
+    at.switch_page("pages/clv.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames = [d.value for d in at.dataframe]
+    classic = next(f for f in frames if "lifespan_years" in f.columns)
+    capped = classic[classic["lifespan_capped"].astype(bool)]
+    assert len(capped) and (capped["lifespan_years"] == 10).all()
+    assert not classic.loc[~classic["lifespan_capped"].astype(bool), "lifespan_years"].eq(10).any()
+    warning = next(w.value for w in at.warning if "Lifespan capped" in w.value)
+    assert all(str(g) in warning for g in capped.index)
+    by_seg = next(f for f in frames if "share_of_clv" in f.columns)
+    assert {"p_alive_repeat", "one_time_buyers"} <= set(by_seg.columns)
+    assert "mean_p_alive" not in by_seg.columns
+    assert by_seg["one_time_buyers"].sum() > 0 and by_seg["p_alive_repeat"].dropna().between(0, 1).all()
+
+
 def test_thin_data_shows_a_clear_message():
     rng = np.random.default_rng(0)
     n = 40  # 20 members, few repeat buyers: too thin for the probabilistic model

@@ -44,7 +44,7 @@ def page() -> AppTest:
 
 
 def test_page_renders_on_the_sample(page):
-    assert len(page.file_uploader) == 5
+    assert len(page.file_uploader) == 6  # transactions and the five optional tables (campaigns last)
     assert "Data" in [t.value for t in page.title]
     text = " ".join(c.value for c in page.caption)
     assert "Unlocks:" in text and "Dataset:" in text

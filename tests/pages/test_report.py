@@ -89,3 +89,62 @@ def test_report_uses_the_simulators_scenarios_published_or_linked():
     linked.run()
     assert not linked.exception
     assert any("your 2 What-if simulator scenarios" in m.value for m in linked.markdown)
+
+
+# --- the report follows the session's choices (session state first, the URL second) ------------------
+def navigate(at: AppTest, page: str) -> None:
+    """Go to another page as the sidebar navigation does: the browser drops the query string on the way."""
+    at.query_params.clear()
+    at.switch_page(f"pages/{page}")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _includes(at: AppTest) -> str:
+    """The "The report will include" text, on one line."""
+    return " ".join(next(m.value for m in at.markdown if "The report will include" in m.value).split())
+
+
+def test_report_uses_the_period_chosen_on_the_kpi_page():
+    import datetime as dt
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    navigate(at, "kpis.py")
+    at.date_input(key="kpi_period").set_value((dt.date(2026, 1, 1), dt.date(2026, 1, 31))).run()
+    navigate(at, "segments.py")  # the KPI page's widget state is gone by now
+    navigate(at, "report.py")
+    # Before: the report fell back to the last 12 months (01 Nov 2025 – 31 Oct 2026).
+    assert at.session_state["report_period"] == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert "**KPI summary** for 01 Jan 2026 – 31 Jan 2026" in _includes(at)
+    assert at.query_params["kpi_from"] in ("2026-01-01", ["2026-01-01"])  # and a link from here carries it
+    navigate(at, "kpis.py")  # one period for both pages, also on the way back
+    assert at.date_input(key="kpi_period").value == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+
+
+def test_report_uses_the_clv_horizon_and_discount_chosen_on_the_clv_page():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    navigate(at, "clv.py")
+    at.slider(key="clv_horizon").set_value(24).run()
+    at.number_input(key="clv_discount").set_value(5.0).run()
+    navigate(at, "overview.py")  # the Customer value page's widget state is gone by now
+    navigate(at, "report.py")
+    # Before: 12 months at 10%/year, the defaults, whatever was chosen on the Customer value page.
+    assert "over 24 months (discount 5%/year" in _includes(at)
+
+
+def test_the_sessions_choice_wins_over_the_link():
+    import datetime as dt
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["kpi_from"] = "2026-03-01"
+    at.query_params["kpi_to"] = "2026-03-31"
+    at.run()
+    navigate(at, "kpis.py")
+    at.date_input(key="kpi_period").set_value((dt.date(2026, 1, 1), dt.date(2026, 1, 31))).run()
+    at.switch_page("pages/report.py")
+    at.query_params["kpi_from"] = "2026-03-01"  # a stale period in the address
+    at.query_params["kpi_to"] = "2026-03-31"
+    at.run()
+    assert "for 01 Jan 2026 – 31 Jan 2026" in _includes(at)

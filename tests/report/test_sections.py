@@ -1,5 +1,6 @@
 """The strategy report's sections on the sample program: right figures, definitions, scope, safe output."""
 
+import html as html_lib
 import io
 import re
 from dataclasses import replace
@@ -127,9 +128,9 @@ def test_excel_has_one_sheet_per_table_and_is_formula_safe(built):
         assert wb[name].max_row == len(df) + 1, name  # header + every row
     seg = wb["Segments"]
     header = [c.value for c in seg[1]]
-    names = [row[header.index("name")] for row in seg.iter_rows(min_row=2, values_only=True)]
+    names = [row[header.index("Name")] for row in seg.iter_rows(min_row=2, values_only=True)]
     assert names[1] == "'" + FORMULA_SEG  # neutralised text
-    members = [row[header.index("members")] for row in seg.iter_rows(min_row=2, values_only=True)]
+    members = [row[header.index("Members")] for row in seg.iter_rows(min_row=2, values_only=True)]
     assert all(isinstance(v, int) for v in members)  # numbers stay numbers
     kpis = wb["KPIs"]
     assert all(isinstance(c.value, (int, float)) for c in list(kpis.columns)[3][1:] if c.value is not None)
@@ -194,3 +195,85 @@ def test_user_scenario_names_are_escaped_and_formula_safe(built):
 def test_scenarios_json_round_trip():
     assert scenarios_from_json(scenarios_json([SAMPLE_RULES])) == [SAMPLE_RULES]
     assert scenarios_json(None) == "" and scenarios_from_json("") is None
+
+
+# --------------------------------------------------------------------------- read by a finance team
+def _html_table(page: str, caption: str) -> list[list[str]]:
+    """Header and rows (cell texts) of the table under ``caption`` in the report ``page``."""
+    start = page.index(f"<p class='caption'>{html_lib.escape(caption)}</p>")
+    table = page[start:page.index("</table>", start)]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    return [[html_lib.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+            for r in rows]
+
+
+def _kpis(ds, start, end):
+    kw = dict(point_value=0.01, margin=0.3, monthly_platform_cost=500.0)
+    return compute_kpis(ds, start, end, **kw)
+
+
+def test_html_report_shows_labels_and_figures_by_unit(built):
+    ds, (start, end), report = built
+    cur = _kpis(ds, start, end)
+    page = report.to_html(render_svg=lambda spec: "<svg></svg>")
+    header, *rows = _html_table(page, "KPIs with previous-period values, changes and formulas")
+    assert header == ["KPI", "Group", "This period", "Previous period", "Change", "Change %", "Formula"]
+    by_label = {r[0]: r for r in rows}
+    assert by_label["Members"][2] == f"{cur['members_total']:,.0f}"  # a count, not 5,000.00
+    assert by_label["Active rate"][2] == f"{cur['active_rate']:.1%}"  # a rate, not 0.6938
+    assert by_label["Active rate"][4].endswith(" pp")  # a rate's change in percentage points
+    assert by_label["Revenue"][2] == f"€{cur['revenue']:,.2f}"
+    assert by_label["Points issued"][2] == f"{cur['points_issued']:,.0f}"
+    assert re.fullmatch(r"[+-]?\d+(,\d{3})*\.\d%", by_label["Members"][5])
+
+    seg_header, *segs = _html_table(page, "Segments, sizes, revenue shares and suggested actions")
+    assert seg_header == ["Segment", "Name", "Members", "Share of members", "Share of net spend", "Suggested action"]
+    assert all(re.fullmatch(r"\d+\.\d%", r[3]) for r in segs)
+    clv_header, clv_row = _html_table(page, "Probabilistic CLV summary (€)")
+    assert {"Total CLV", "Mean CLV per member", "Members modelled"} <= set(clv_header)
+    assert clv_row[clv_header.index("Total CLV")].startswith("€")
+    assert clv_row[clv_header.index("Mean P(alive), repeat buyers")].endswith("%")
+
+    captions = re.findall(r"<p class='caption'>(.*?)</p>", page)
+    assert len(captions) == sum(len(s.tables) for s in report.sections)
+    for caption in map(html_lib.unescape, captions):
+        head, *body = _html_table(page, caption)
+        assert not [h for h in head if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", h)], caption  # no internal keys
+        cells = [c for r in body for c in r]
+        assert not [c for c in cells if re.search(r"\b(None|nan|NaN|inf)\b|\de[-+]\d", c)], caption
+        if caption != "Model parameters (time unit: weeks)":  # estimates keep four decimals on purpose
+            assert not [c for c in cells if re.fullmatch(r"-?[\d,]*\.\d{3,}", c)], caption
+
+
+def test_excel_sheets_have_frozen_headers_and_number_formats(built):
+    _, _, report = built
+    wb = openpyxl.load_workbook(io.BytesIO(report.to_excel()))
+    for ws in wb.worksheets:
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), ws.title
+        headers = [str(c.value) for c in ws[1]]
+        assert not [h for h in headers if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", h)], ws.title
+
+    def cells(sheet: str, key_header: str, value_header: str) -> dict:
+        ws = wb[sheet]
+        head = [c.value for c in ws[1]]
+        k, v = head.index(key_header), head.index(value_header)
+        return {row[k].value: row[v] for row in ws.iter_rows(min_row=2)}
+
+    value = cells("KPIs", "Key", "This period")
+    assert value["revenue"].number_format == '"€"#,##0.00;-"€"#,##0.00'
+    assert value["active_rate"].number_format == "0.0%" and value["members_total"].number_format == "#,##0"
+    assert isinstance(value["revenue"].value, float)  # a number to sum, not text
+    assert cells("KPIs", "Key", "Change")["active_rate"].number_format == "+0.0%;-0.0%;0.0%"
+    assert wb["KPIs"].freeze_panes == "C2"  # the key and the KPI label stay in view
+
+    shares = cells("Segments", "Segment", "Share of members")
+    assert {c.number_format for c in shares.values()} == {"0.0%"}
+    assert sum(c.value for c in shares.values()) == pytest.approx(1.0)
+    total = cells("CLV summary", "Members modelled", "Total CLV")
+    assert {c.number_format for c in total.values()} == {'"€"#,##0.00;-"€"#,##0.00'}
+
+    # Δ% is a 0-1 fraction like every other percentage of the workbook: -20.0% holds -0.2
+    pct = cells("Scenario comparison", "Key", "Δ% Devalue points 20%")["reward_cost"]
+    assert pct.value == pytest.approx(-0.2) and pct.number_format == "+0.0%;-0.0%;0.0%"
+    comp = report.tables["Scenario comparison"].set_index("kpi")
+    assert comp.loc["reward_cost", "Δ% Devalue points 20%"] == pytest.approx(-0.2)

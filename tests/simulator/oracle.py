@@ -35,7 +35,9 @@ def replay_reference(
 ) -> dict:
     """Replay one event at a time. Returns ``totals`` and ``members`` dicts.
 
-    ``members[id]`` = dict(issued, redeemed, expired, balance, tier).
+    ``members[id]`` = dict(issued, redeemed, expired, balance, tier, open): ``open`` lists the
+    ``(points, expires_at)`` still open at the end (fixed: one per lot; otherwise the balance,
+    expiring at the last activity's deadline, None when points never expire).
     """
     tx = transactions[transactions["member_id"].notna()]
     reds = redemptions if redemptions is not None else pd.DataFrame(columns=["member_id", "timestamp", "points"])
@@ -113,6 +115,12 @@ def replay_reference(
                     expired += lot[1]
                     balance -= lot[1]
                     lot[1] = 0.0
+        if exp.mode == "fixed":
+            open_ = [(lot[1], lot[0]) for lot in lots if lot[1] > 0]
+        elif balance > 0:
+            open_ = [(balance, deadline if exp.mode == "inactivity" else None)]
+        else:
+            open_ = []
         spend_end = sum((Decimal(repr(a)) for s, a in mtx if end - window <= s <= end), Decimal(0))
         members[mid] = {
             "issued": issued,
@@ -120,6 +128,7 @@ def replay_reference(
             "expired": expired,
             "balance": balance,
             "tier": rules.tiers[_tier(rules, spend_end)].name,
+            "open": open_,
         }
     totals = {
         "points_issued": sum(m["issued"] for m in members.values()),

@@ -74,6 +74,15 @@ def test_sales_kpis_equal_embedded(ds, tables):
             assert value == want[key] or (math.isnan(value) and math.isnan(want[key])), key
 
 
+def test_retention_is_unknown_on_both_paths_when_the_previous_period_starts_before_the_data(ds, tables):
+    # Starts one day after the data start: its previous period holds one day of data.
+    got = D.sales_kpis_spark(tables["transactions"], "2023-11-02", "2024-11-01")
+    want = compute_kpis(ds, "2023-11-02", "2024-11-01")
+    for key in ("retention_rate", "churn_rate", "retained_members"):
+        assert math.isnan(got[key]) and math.isnan(want[key]), key
+    assert got["active_members"] == want["active_members"]
+
+
 def test_monthly_sales_equal_embedded(ds, tables):
     got = D.monthly_sales_spark(tables["transactions"])
     want = monthly_series(ds)
@@ -114,6 +123,7 @@ def test_replay_equals_embedded(ds, tables, mode):
                 "points_saved_by_grace", "members", "members_per_tier"):
         assert getattr(totals, key) == getattr(want.totals, key), key
     assert totals.liability == pytest.approx(want.totals.liability, rel=1e-12)
+    assert totals.breakage_rate == pytest.approx(want.totals.breakage_rate, rel=1e-12)  # the cohort estimate
 
 
 def test_data_page_spark_source_runs_locally(ds, tmp_path, spark):
