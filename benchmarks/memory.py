@@ -24,7 +24,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["Overview", "Data", "KPI dashboard", "Segments", "Customer value", "What-if simulator", "Report"]
+PAGES = ["Overview", "Data", "KPI dashboard", "Points & liability", "Segments", "Customer value", "Experiments",
+         "What-if simulator", "Report"]
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 

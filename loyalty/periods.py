@@ -150,3 +150,17 @@ def comparison(start: DateLike, end: DateLike, data_start: DateLike | None, data
 def ns(t: pd.Timestamp) -> int:
     """Nanoseconds since the epoch of a naive timestamp."""
     return int(pd.Timestamp(t).as_unit("ns").value)
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def month_index(t_ns: np.ndarray) -> np.ndarray:
+    """Calendar months since 1970-01 of int64 ns times (one lookup per element through a day table)."""
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    if t_ns.size == 0:
+        return t_ns.copy()
+    day = t_ns // _DAY_NS
+    d0 = int(day.min())
+    days = np.arange(d0, int(day.max()) + 1).astype("datetime64[D]")
+    return days.astype("datetime64[M]").astype(np.int64)[day - d0]

@@ -15,9 +15,12 @@ Dtype conventions
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -278,3 +281,29 @@ class Dataset:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+_T = TypeVar("_T")
+
+
+class DatasetMemo(Generic[_T]):
+    """A value derived from a :class:`Dataset`, computed once per dataset object.
+
+    Weakly keyed, so an entry goes with its dataset; locked, because one dataset object is
+    shared by every session that loaded the same data. Two sessions may both compute a missing
+    entry; the first stored wins (the values are equal).
+    """
+
+    def __init__(self) -> None:
+        self._memo: weakref.WeakKeyDictionary[Dataset, _T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, dataset: Dataset, build: Callable[[Dataset], _T]) -> _T:
+        """The memoised ``build(dataset)``."""
+        with self._lock:
+            hit = self._memo.get(dataset)
+        if hit is not None:
+            return hit
+        value = build(dataset)
+        with self._lock:
+            return self._memo.setdefault(dataset, value)

@@ -33,35 +33,22 @@ age of a piece is ``outflow month - earn month`` (0 = the earn month itself).
 from __future__ import annotations
 
 import json
-import threading
-import weakref
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from loyalty.schema import Dataset
+from loyalty.periods import month_index
+from loyalty.schema import Dataset, DatasetMemo
 
 #: Piece kinds (outflow kinds); lots are earns or positive adjustments.
 REDEEMED, EXPIRED, ADJUSTED = 0, 1, 2
 KIND_NAMES: tuple[str, ...] = ("redeemed", "expired", "adjusted")
-_DAY_NS = 86_400 * 10**9
 
 
 # ---------------------------------------------------------------------------
 # calendar
 # ---------------------------------------------------------------------------
-def month_index(t_ns: np.ndarray) -> np.ndarray:
-    """Calendar months since 1970-01 of int64 ns times (one lookup per element through a day table)."""
-    t_ns = np.asarray(t_ns, dtype=np.int64)
-    if t_ns.size == 0:
-        return t_ns.copy()
-    day = t_ns // _DAY_NS
-    d0 = int(day.min())
-    days = np.arange(d0, int(day.max()) + 1).astype("datetime64[D]")
-    return days.astype("datetime64[M]").astype(np.int64)[day - d0]
-
-
 def month_start(month: np.ndarray | int) -> pd.DatetimeIndex | pd.Timestamp:
     """First day of calendar month(s) counted from 1970-01."""
     if np.ndim(month) == 0:
@@ -656,19 +643,11 @@ def development_table(cells: CohortCells) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # per-dataset memo
 # ---------------------------------------------------------------------------
-_MEMO: weakref.WeakKeyDictionary[Dataset, FifoAttribution] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+_ATTRIBUTIONS: DatasetMemo[FifoAttribution] = DatasetMemo()
 
 
 def ledger_attribution(dataset: Dataset) -> FifoAttribution | None:
     """FIFO attribution of ``dataset``'s points ledger, once per dataset object (None without a ledger)."""
     if dataset.ledger is None:
         return None
-    with _LOCK:
-        hit = _MEMO.get(dataset)
-    if hit is not None:
-        return hit
-    attr = attribute_fifo(events_from_ledger(dataset.ledger))
-    with _LOCK:
-        _MEMO[dataset] = attr
-    return attr
+    return _ATTRIBUTIONS.get(dataset, lambda ds: attribute_fifo(events_from_ledger(ds.ledger)))

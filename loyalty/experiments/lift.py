@@ -27,8 +27,6 @@ study of ``tests/experiments/test_lift.py`` checks it on 100 planted-effect and 
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +36,7 @@ from loyalty.experiments.campaigns import CampaignCheck, check_campaigns
 from loyalty.experiments.power import PRE_PERIOD_MONTHS, detectable_at
 from loyalty.experiments.stats import cuped_theta, cuped_welch, standardised_difference
 from loyalty.experiments.windows import span_transactions
-from loyalty.schema import Dataset
+from loyalty.schema import Dataset, DatasetMemo
 
 NAN = float("nan")
 _DAY = pd.Timedelta(days=1)
@@ -173,8 +171,7 @@ def _measure(dataset: Dataset) -> _Measured:
     return _Measured(check, y, yp, x, xp, start_ns, end_ns, pre_ns)
 
 
-_CACHE: weakref.WeakKeyDictionary[Dataset, CampaignAnalysis] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+_ANALYSES: DatasetMemo[CampaignAnalysis] = DatasetMemo()
 
 
 def analyse_campaigns(dataset: Dataset) -> CampaignAnalysis:
@@ -183,14 +180,7 @@ def analyse_campaigns(dataset: Dataset) -> CampaignAnalysis:
     Memoised per :class:`~loyalty.schema.Dataset` object (weakly). See the module docstring for the
     definitions and :func:`loyalty.experiments.campaigns.check_campaigns` for the rules.
     """
-    with _LOCK:
-        hit = _CACHE.get(dataset)
-    if hit is not None:
-        return hit
-    result = _analyse(dataset)
-    with _LOCK:
-        _CACHE[dataset] = result
-    return result
+    return _ANALYSES.get(dataset, _analyse)
 
 
 def campaign_lift(dataset: Dataset) -> pd.DataFrame:

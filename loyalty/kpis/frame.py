@@ -13,15 +13,13 @@ days and converts with :func:`period_bounds`.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from loyalty.schema import EVENT_CODES, Dataset
+from loyalty.schema import EVENT_CODES, Dataset, DatasetMemo
 
 #: Sentinel "never" timestamp (ns): later than any real date.
 NEVER = np.iinfo(np.int64).max
@@ -131,18 +129,10 @@ def prepare_kpi_frame(dataset: Dataset) -> KpiFrame:
     Memoised per :class:`Dataset` object (weakly, so it is freed with it);
     the UI additionally keeps the dataset alive in the session.
     """
-    with _LOCK:
-        hit = _CACHE.get(dataset)
-    if hit is not None:
-        return hit
-    kf = _build(dataset)
-    with _LOCK:
-        _CACHE[dataset] = kf
-    return kf
+    return _FRAMES.get(dataset, _build)
 
 
-_CACHE: weakref.WeakKeyDictionary[Dataset, KpiFrame] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+_FRAMES: DatasetMemo[KpiFrame] = DatasetMemo()
 
 
 def _build(ds: Dataset) -> KpiFrame:

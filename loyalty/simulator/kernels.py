@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from loyalty.periods import month_index  # noqa: F401  (K.month_index: the replay's calendar)
+
 DAY_NS = 86_400 * 1_000_000_000
 #: Largest combined (member, time) key we allow; above it the caller switches
 #: to rank-encoded times.
@@ -85,18 +87,6 @@ def deadlines_from_days(day_rel: np.ndarray, d0: int, tod: np.ndarray, months: i
         return tod.copy()
     lut = (_shifted_day_table(d0, int(day_rel.max()) + 1, months) + grace_days) * DAY_NS
     return lut[day_rel] + tod
-
-
-def month_index(t_ns: np.ndarray) -> np.ndarray:
-    """Months since 1970-01 of each time (int64), via a per-day lookup table."""
-    t_ns = np.asarray(t_ns, dtype=np.int64)
-    if t_ns.size == 0:
-        return t_ns.copy()
-    day = t_ns // DAY_NS
-    d0 = int(day.min())
-    days = np.arange(d0, int(day.max()) + 1).astype("datetime64[D]")
-    lut = days.astype("datetime64[M]").astype(np.int64)
-    return lut[day - d0]
 
 
 # ---------------------------------------------------------------------------
