@@ -64,6 +64,8 @@ def format_value(value: float | None, fmt: str, currency: str = "€") -> str:
         return "—"
     if fmt == "money":
         sign = "-" if value < 0 else ""  # "-€2,618.00", not "€-2,618.00"
+        if 0 < abs(value) < 0.1:  # a cost per point: €0.0115, not €0.01
+            return f"{sign}{currency}{abs(value):.4f}"
         return f"{sign}{currency}{abs(value):,.2f}" if abs(value) < 1e5 else f"{sign}{currency}{abs(value):,.0f}"
     if fmt in ("int", "points"):
         return f"{value:,.0f}"
