@@ -39,7 +39,8 @@ if len(feats) < MIN_MEMBERS:
 # --- features and k (both kept in the URL) ------------------------------------------------------
 available = list(feats.columns)
 if "seg_features" not in st.session_state:
-    from_url = [c for c in (query_param("seg_features", "") or "").split(",") if c in available]
+    # dict.fromkeys: a link repeating a feature gives it once
+    from_url = list(dict.fromkeys(c for c in (query_param("seg_features", "") or "").split(",") if c in available))
     st.session_state["seg_features"] = from_url or [c for c in DEFAULT_COLUMNS if c in available]
 cols = st.multiselect(
     "Features to segment on",
@@ -67,7 +68,7 @@ c_sil.altair_chart(sil_chart, width="stretch")
 c_k, c_reason = st.columns([1, 3])
 if "seg_k" not in st.session_state:
     url_k = query_param("k", "")
-    st.session_state["seg_k"] = int(url_k) if url_k and url_k.isdigit() and 2 <= int(url_k) <= 10 else kc.recommended
+    st.session_state["seg_k"] = int(url_k) if url_k and url_k.isascii() and url_k.isdigit() and 2 <= int(url_k) <= 10 else kc.recommended
 k = int(
     c_k.number_input(
         "Number of segments (k)",

@@ -335,10 +335,12 @@ def period_picker(ds, key: str, label: str, help: str, container=None) -> tuple:
 
     def from_url(name: str, default):
         try:
-            value = pd.Timestamp(query_param(name, str(default))).date()
-        except ValueError:
+            stamp = pd.Timestamp(query_param(name, str(default)))
+        except (ValueError, TypeError, OverflowError):
             return default
-        return min(max(value, first), last)
+        if pd.isna(stamp):  # "NaT" parses to a missing date, not an error
+            return default
+        return min(max(stamp.date(), first), last)
 
     # Seed the widget: the session's period for this dataset, else the link's; reset it when a
     # new dataset makes the held dates invalid.

@@ -24,10 +24,22 @@ def scenarios_to_json(scenarios: list[tuple[RewardRules, BehaviourAssumptions]])
     return json.dumps(doc, sort_keys=True, indent=1)
 
 
+#: Caps on what a scenarios file or link may hold (bytes of JSON, characters of a link).
+MAX_SCENARIOS_BYTES = 200_000
+MAX_LINK_CHARS = 20_000
+
+
 def scenarios_from_json(text: str | bytes) -> list[tuple[RewardRules, BehaviourAssumptions]]:
-    """Parse :func:`scenarios_to_json` output; problems raise :class:`RulesError` naming the scenario."""
+    """Parse :func:`scenarios_to_json` output; problems raise :class:`RulesError` naming the scenario.
+
+    Files over :data:`MAX_SCENARIOS_BYTES` and absurdly nested JSON are refused before parsing.
+    """
+    if len(text) > MAX_SCENARIOS_BYTES:
+        raise RulesError(f"The scenarios file is too large ({len(text):,} bytes; at most {MAX_SCENARIOS_BYTES:,}).")
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise RulesError("The scenarios file is nested too deeply to be scenarios.") from None
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
         raise RulesError(f"The scenarios file is not valid JSON: {exc}.") from exc
     items = doc.get("scenarios") if isinstance(doc, dict) else None
@@ -62,10 +74,20 @@ def encode_scenarios(scenarios: list[tuple[RewardRules, BehaviourAssumptions]]) 
 
 def decode_scenarios(code: str) -> list[tuple[RewardRules, BehaviourAssumptions]]:
     """Inverse of :func:`encode_scenarios`; a damaged link raises :class:`RulesError`."""
+    if len(code) > MAX_LINK_CHARS:
+        raise RulesError(f"The scenarios in this link are too long ({len(code):,} characters) and were ignored.")
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(code + "=" * (-len(code) % 4)))
+        # Bounded decompression: a small link must not expand into megabytes.
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.urlsafe_b64decode(code + "=" * (-len(code) % 4)), MAX_SCENARIOS_BYTES)
+        if inflater.unconsumed_tail:
+            raise RulesError("The scenarios in this link expand too far and were ignored.")
         doc = json.loads(raw)
+    except RecursionError:
+        raise RulesError("The scenarios in this link are damaged and were ignored.") from None
     except (ValueError, zlib.error) as exc:
+        if isinstance(exc, RulesError):
+            raise
         raise RulesError("The scenarios in this link are damaged and were ignored.") from exc
     if not isinstance(doc, list) or not doc or not all(isinstance(d, list) and len(d) == 2 for d in doc):
         raise RulesError("The scenarios in this link are damaged and were ignored.")

@@ -18,6 +18,12 @@ ExpiryMode = Literal["none", "inactivity", "fixed"]
 #: Bounds of expiry months and of day counts (grace, qualification window).
 MAX_MONTHS = 600
 MAX_DAYS = 3650
+#: Bounds that keep a replay's work and arithmetic in range (a link or a file can carry anything).
+MAX_TIERS = 20
+MAX_THRESHOLD = 1e12  # currency: spend sums stay exact in int64 cents far below 9.2e16
+MAX_RATE = 1e4  # points per currency unit, and a tier multiplier
+MAX_POINT_VALUE = 1e4  # currency per point
+MAX_NAME = 60
 
 
 class RulesError(ValueError):
@@ -26,6 +32,11 @@ class RulesError(ValueError):
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+def _bounded(value: float, upper: float, name: str, field_name: str) -> None:
+    if value > upper:
+        raise RulesError(f"{name} must be at most {upper:,.0f} (got {value:,.6g}).", field_name)
 
 
 def _finite_nonneg(value: float, name: str, field_name: str) -> None:
@@ -47,8 +58,12 @@ class Tier:
     def __post_init__(self) -> None:
         if not str(self.name).strip():
             raise RulesError("A tier needs a name.", "tiers.name")
+        if not isinstance(self.name, str) or len(self.name) > MAX_NAME:
+            raise RulesError(f"A tier name must be text of at most {MAX_NAME} characters.", "tiers.name")
         _finite_nonneg(self.threshold, f"Tier '{self.name}' threshold", "tiers.threshold")
+        _bounded(self.threshold, MAX_THRESHOLD, f"Tier '{self.name}' threshold", "tiers.threshold")
         _finite_nonneg(self.multiplier, f"Tier '{self.name}' multiplier", "tiers.multiplier")
+        _bounded(self.multiplier, MAX_RATE, f"Tier '{self.name}' multiplier", "tiers.multiplier")
         _finite_nonneg(
             self.annual_benefit_cost, f"Tier '{self.name}' benefit cost", "tiers.annual_benefit_cost"
         )
@@ -109,7 +124,9 @@ class RewardRules:
 
     def __post_init__(self) -> None:
         _finite_nonneg(self.earn_rate, "Earn rate", "earn_rate")
+        _bounded(self.earn_rate, MAX_RATE, "Earn rate", "earn_rate")
         _finite_nonneg(self.point_value, "Point value", "point_value")
+        _bounded(self.point_value, MAX_POINT_VALUE, "Point value", "point_value")
         _finite_nonneg(self.min_redemption, "Minimum redemption", "min_redemption")
         if (
             not isinstance(self.qualification_days, int)
@@ -125,6 +142,8 @@ class RewardRules:
         object.__setattr__(self, "tiers", tiers)
         if not tiers:
             raise RulesError("At least one tier is needed (the base tier, threshold 0).", "tiers")
+        if len(tiers) > MAX_TIERS:
+            raise RulesError(f"At most {MAX_TIERS} tiers (got {len(tiers):,}).", "tiers")
         if not all(isinstance(t, Tier) for t in tiers):
             raise RulesError("Tiers must be Tier objects.", "tiers")
         if tiers[0].threshold != 0:

@@ -19,6 +19,7 @@ from loyalty.simulator import encode_scenarios, presets
 from loyalty.simulator.baseline import INFERRED_NAME
 from loyalty.simulator.behaviour import BehaviourAssumptions
 from loyalty.simulator.rules import SAMPLE_RULES
+from tests.pages.apptest import open_app_page
 from ui.widgets import format_value
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -123,3 +124,19 @@ def test_the_notice_goes_once_the_links_dataset_is_uploaded(sample):
     at.run()
     assert "This link was made on" not in warnings(at)
     assert param(at, "ds") == upload.fingerprint[:8]
+
+
+@pytest.mark.parametrize(
+    ("page", "params"),
+    [
+        ("segments.py", {"k": "²"}),  # passes str.isdigit, not int()
+        ("segments.py", {"seg_features": "frequency,frequency"}),
+        ("kpis.py", {"kpi_to": "NaT", "kpi_from": "nat"}),
+        ("clv.py", {"clv_h": "nan", "clv_d": "inf"}),
+        ("report.py", {"clv_h": "nan"}),
+        ("simulator.py", {"sc": "[" * 5000}),
+    ],
+)
+def test_crafted_links_never_crash_a_page(page, params):
+    """Links probed as an attacker would (issue 19): bad values are ignored, no page raises."""
+    open_app_page(page, params=params)  # asserts there is no exception
