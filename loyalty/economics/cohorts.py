@@ -525,8 +525,15 @@ def combine_flows(parts: list[CohortFlows | None]) -> CohortFlows | None:
     return CohortFlows(m0, max(p.last_time for p in parts), issued, flows, unmatched, red)
 
 
+#: Longest history (months, first event to the end) developed by earn cohort: 30 years.
+MAX_COHORT_MONTHS = 360
+
+
 def cohort_flows(attr: FifoAttribution, end: int | None = None) -> CohortFlows | None:
-    """:class:`CohortFlows` of an attribution (events after ``end`` ns left out; None: no event)."""
+    """:class:`CohortFlows` of an attribution (events after ``end`` ns left out).
+
+    None when there is no event, or when the history spans more than :data:`MAX_COHORT_MONTHS`.
+    """
     ev = attr.events
     last = ev.last_time if end is None else min(int(end), ev.last_time or int(end))
     if ev.last_time is None:
@@ -537,6 +544,10 @@ def cohort_flows(attr: FifoAttribution, end: int | None = None) -> CohortFlows |
         return None
     m0 = int(min(lm[lots].min() if lots.any() else 1 << 40, om[outs].min() if outs.any() else 1 << 40))
     n = int(month_index(np.array([last]))[0]) - m0 + 1
+    if n > MAX_COHORT_MONTHS:
+        # An n x n x 3 array: a history from 1900 to 2200 would take 300 MB and minutes. Dates that far
+        # apart are a data problem, not a points history to develop.
+        return None
     issued = np.bincount(lm[lots] - m0, weights=ev.lot_points[lots], minlength=n)[:n]
     pl, po, pp = attr.piece_lot, attr.piece_out, attr.piece_points
     has_out = po >= 0
